@@ -1,0 +1,53 @@
+// Driving Confer through its UI contract (roles and names from the meeting-core issue).
+import { expect, type Locator, type Page } from '@playwright/test';
+import { dominantColor, videoColor, type ColorName } from './support/index.js';
+
+/** Home → "New meeting": returns the meeting link (with its secret) from the address bar. */
+export async function newMeeting(page: Page): Promise<string> {
+	await page.goto('/');
+	await page.getByRole('button', { name: 'New meeting' }).click();
+	await expect(page.getByRole('button', { name: 'Join now' })).toBeVisible();
+	return page.url();
+}
+
+/** Opens `link` (unless already there), types the name and clicks "Join now". */
+export async function join(page: Page, link: string, name: string): Promise<void> {
+	if (page.url() !== link) await page.goto(link);
+	const nameBox = page.getByRole('textbox', { name: 'Your name' });
+	await nameBox.fill(name);
+	await page.getByRole('button', { name: 'Join now' }).click();
+	await expect(page.getByRole('toolbar', { name: 'Call controls' })).toBeVisible();
+}
+
+/** The tile of the participant named `name` (your own: "NAME (you)"). */
+export function tile(page: Page, name: string): Locator {
+	return page.getByRole('figure', { name, exact: true });
+}
+
+/** Waits until the `<video>` in `name`'s tile shows frames of `color`. */
+export async function expectVideoColor(page: Page, name: string, color: ColorName) {
+	const video = tile(page, name).locator('video');
+	await expect
+		.poll(async () => dominantColor(await videoColor(video).catch(() => ({ r: 0, g: 0, b: 0 }))), {
+			timeout: 30_000,
+			message: `${name}'s video should be ${color}`
+		})
+		.toBe(color);
+}
+
+/** Opens the chat panel (if closed) and sends `text` with Enter. */
+export async function sendChat(page: Page, text: string) {
+	const chatButton = page.getByRole('button', { name: 'Chat' });
+	if ((await chatButton.getAttribute('aria-expanded')) !== 'true') await chatButton.click();
+	const box = page.getByRole('region', { name: 'Chat' }).getByRole('textbox', { name: 'Message' });
+	await box.fill(text);
+	await box.press('Enter');
+	await expect(box).toHaveValue('');
+}
+
+/** The chat log (opening the chat panel if needed). */
+export async function chatLog(page: Page): Promise<Locator> {
+	const chatButton = page.getByRole('button', { name: 'Chat' });
+	if ((await chatButton.getAttribute('aria-expanded')) !== 'true') await chatButton.click();
+	return page.getByRole('region', { name: 'Chat' }).getByRole('log');
+}
