@@ -1,4 +1,4 @@
-import { env } from '$env/dynamic/public';
+import { PUBLIC_RELAY_URL } from '$env/static/public';
 
 /** What the relay's `/config.json` tells clients (see signaling/README.md). */
 export interface RelayConfig {
@@ -24,7 +24,7 @@ export interface ResolvedRelay {
  * another relay, otherwise the page's own origin.
  */
 export function relayBase(): URL {
-	return new URL(env.PUBLIC_RELAY_URL || location.origin);
+	return new URL(PUBLIC_RELAY_URL || location.origin);
 }
 
 /**
