@@ -1,0 +1,68 @@
+import type { Awareness } from 'y-protocols/awareness';
+import { isRecord, MAX_ID_LENGTH, readId, readName } from './sanitize';
+
+/**
+ * A participant's awareness state (DESIGN.md, "Presence"), set with `awareness.setLocalState`.
+ * Carried by y-webrtc only through the encrypted room channel.
+ */
+export type Presence = {
+	/** profile id, display name, avatar colour (`#rrggbb`) */
+	user: { id: string; name: string; color: string };
+	/** the PeerJS peer id of this participant's media mesh, null until the mesh is up */
+	peerId: string | null;
+	/**
+	 * the DTLS certificate fingerprint media calls must present, as in an SDP `a=fingerprint`
+	 * attribute (`sha-256 AB:CD:…`, RFC 8122), null until known
+	 */
+	dtls: string | null;
+	/** what this participant is sending */
+	media: { mic: boolean; cam: boolean; screen: boolean };
+};
+
+const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
+
+/** Longest fingerprint accepted: `sha-512` plus 64 colon-separated hex bytes is 199 characters. */
+const MAX_FINGERPRINT_LENGTH = 256;
+
+function readNullableId(value: unknown, max: number): string | null | undefined {
+	if (value === null) return null;
+	return typeof value === 'string' && value !== '' && value.length <= max ? value : undefined;
+}
+
+/**
+ * Reads one awareness state written by any peer.
+ *
+ * @returns a fresh, well-formed {@link Presence} (name trimmed and cut to length), or null when the
+ *   state does not have the shape (missing fields, wrong types, a colour that is not `#rrggbb`)
+ */
+export function toPresence(state: unknown): Presence | null {
+	if (!isRecord(state) || !isRecord(state.user) || !isRecord(state.media)) return null;
+	const { user, media } = state;
+	const id = readId(user.id);
+	const name = readName(user.name);
+	const color =
+		typeof user.color === 'string' && COLOR_PATTERN.test(user.color) ? user.color : null;
+	const peerId = readNullableId(state.peerId, MAX_ID_LENGTH);
+	const dtls = readNullableId(state.dtls, MAX_FINGERPRINT_LENGTH);
+	const { mic, cam, screen } = media;
+	if (id === null || name === null || color === null || peerId === undefined || dtls === undefined)
+		return null;
+	if (typeof mic !== 'boolean' || typeof cam !== 'boolean' || typeof screen !== 'boolean')
+		return null;
+	return { user: { id, name, color }, peerId, dtls, media: { mic, cam, screen } };
+}
+
+/**
+ * Reads every participant's presence from an awareness instance, including this device's own
+ * (key `awareness.clientID`). States that are not well-formed {@link Presence} objects are left out.
+ *
+ * @returns awareness client id (the Yjs `doc.clientID` of each replica) → presence
+ */
+export function readPresence(awareness: Awareness): Map<number, Presence> {
+	const result = new Map<number, Presence>();
+	for (const [clientID, state] of awareness.getStates()) {
+		const presence = toPresence(state);
+		if (presence !== null) result.set(clientID, presence);
+	}
+	return result;
+}
