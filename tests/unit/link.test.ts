@@ -100,7 +100,9 @@ describe('formatLink and parseLink', () => {
 		`confer.example/abc-defg-hij#k=${SECRET}`,
 		`/abc-defg-hij#k=${SECRET}`,
 		`abc-defg-hij#k=${SECRET}`,
-		`Abc-Defg-Hij#k=${SECRET}`
+		`Abc-Defg-Hij#k=${SECRET}`,
+		`"https://confer.example/abc-defg-hij#k=${SECRET}".`,
+		`(https://confer.example/abc-defg-hij#k=${SECRET}),`
 	])('accepts %j', (input) => {
 		expect(parseLink(input)).toEqual({ code: 'abc-defg-hij', secret: SECRET });
 	});
@@ -114,7 +116,8 @@ describe('formatLink and parseLink', () => {
 		[`data:text/html,<script>alert(1)</script>#k=${SECRET}`, 'not-a-link'],
 		[`file:///abc-defg-hij#k=${SECRET}`, 'not-a-link'],
 		[`ftp://confer.example/abc-defg-hij#k=${SECRET}`, 'not-a-link'],
-		['what?', 'not-a-link'],
+		['meet me at 5pm', 'not-a-link'],
+		['what? a link', 'not-a-link'],
 		['https://', 'not-a-link'],
 		[`https://confer.example/abc-defg-hij#k=${SECRET}`.repeat(40), 'not-a-link'],
 		[`https://confer.example/#k=${SECRET}`, 'bad-code'],

@@ -137,6 +137,13 @@ describe('RoomDoc.sendMessage', () => {
 		expect(room.chat.length).toBe(0);
 	});
 
+	it('rejects an author without an id and a send time that is not a number', () => {
+		const room = new RoomDoc();
+		expect(() => room.sendMessage({ id: '', name: 'Nobody' }, 'hi')).toThrow(TypeError);
+		expect(() => room.sendMessage(ALICE, 'hi', Number.NaN)).toThrow(TypeError);
+		expect(room.chat.length).toBe(0);
+	});
+
 	it(`accepts ${MAX_MESSAGE_LENGTH} characters and rejects more with a RangeError`, () => {
 		const room = new RoomDoc();
 		expect(room.sendMessage(ALICE, 'a'.repeat(MAX_MESSAGE_LENGTH)).text).toHaveLength(

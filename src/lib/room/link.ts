@@ -112,8 +112,9 @@ function secretParam(fragment: string): string | null {
 }
 
 /**
- * Reads a meeting link as a person pastes it. Accepted forms (surrounding whitespace and `<…>`
- * are ignored, as is whitespace inside, which mail clients insert when they wrap lines):
+ * Reads a meeting link as a person pastes it. Accepted forms (surrounding whitespace, `<…>`, quotes,
+ * brackets and sentence punctuation are ignored, as is whitespace inside, which mail clients insert
+ * when they wrap lines; no code or secret starts or ends with those characters):
  *
  * - a full `http:` or `https:` URL on any origin, the code as its last path segment:
  *   `https://confer.example/abc-defg-hij#k=…`;
@@ -138,7 +139,8 @@ export function parseLink(
 	const text = input
 		.trim()
 		.replace(/^<(.*)>$/s, '$1')
-		.replace(/\s+/g, '');
+		.replace(/\s+/g, '')
+		.replace(/^["'([]+|["'.,;:!?)\]]+$/g, '');
 	if (text === '') throw new LinkError('empty');
 	if (text.length > MAX_INPUT_LENGTH) throw new LinkError('not-a-link');
 

@@ -115,6 +115,7 @@ export class RoomDoc {
 	 * @param now send time, ms since the epoch
 	 * @returns the message as stored
 	 * @throws Error when `text` is empty or only whitespace
+	 * @throws TypeError when `author.id` is empty or longer than 128 characters, or `now` is not finite
 	 * @throws RangeError when `text` is longer than {@link MAX_MESSAGE_LENGTH} UTF-16 code units
 	 */
 	sendMessage(
@@ -122,6 +123,8 @@ export class RoomDoc {
 		text: string,
 		now: number = Date.now()
 	): ChatMessage {
+		if (readId(author.id) === null) throw new TypeError('The author needs a profile id.');
+		if (readFinite(now) === null) throw new TypeError('The send time must be a finite number.');
 		const trimmed = text.trim();
 		if (trimmed === '') throw new Error('A chat message cannot be empty.');
 		if (trimmed.length > MAX_MESSAGE_LENGTH) {

@@ -19,7 +19,10 @@ export type RoomSyncOptions = {
 	secret: string;
 	/** the relay's y-webrtc signaling endpoint, `ws(s)://host/yjs` */
 	signalingUrl: string;
-	/** STUN/TURN servers from the relay's `/config.json` */
+	/**
+	 * STUN/TURN servers from the relay's `/config.json`; always passed to simple-peer, whose
+	 * `Object.assign` with them replaces its default public STUN servers (Google, Twilio)
+	 */
 	iceServers: RTCIceServer[];
 	/** `relay` forces TURN; default `all` */
 	iceTransportPolicy?: RTCIceTransportPolicy;
@@ -78,7 +81,7 @@ export class RoomSync extends ObservableV2<RoomSyncEvents> {
 	readonly #signaling: SignalingConn | null;
 	#connected = false;
 	#peerCount = 0;
-	#destroyed: Promise<void> | null = null;
+	#destroying: Promise<void> | null = null;
 
 	private constructor(
 		code: string,
@@ -182,8 +185,8 @@ export class RoomSync extends ObservableV2<RoomSyncEvents> {
 	 * @returns resolves when the topic is free for a new {@link open} and the database is closed
 	 */
 	destroy(): Promise<void> {
-		this.#destroyed ??= this.#teardown();
-		return this.#destroyed;
+		this.#destroying ??= this.#teardown();
+		return this.#destroying;
 	}
 
 	async #teardown(): Promise<void> {
