@@ -126,7 +126,8 @@ function readList(env: Env, name: string): string[] {
 function readUrls(env: Env, name: string, schemes: RegExp): string[] {
 	const urls = readList(env, name);
 	for (const url of urls) {
-		if (!schemes.test(url)) throw new ConfigError(`${name}: "${url}" is not a ${schemes.source} URL`);
+		if (!schemes.test(url))
+			throw new ConfigError(`${name}: "${url}" is not a ${schemes.source} URL`);
 	}
 	return urls;
 }

@@ -61,11 +61,13 @@ export class Connection {
 	 * Accounts for one received message of `bytes` bytes and takes a token from the bucket
 	 * (`MESSAGE_RATE` tokens/s, at most `MESSAGE_BURST`).
 	 *
-	 * @returns `false` when the bucket is empty: the connection is then closed with 1008.
+	 * @returns `false` when the bucket is empty (the connection is then closed with 1008) or the
+	 *   connection is already closing (messages that were still in flight are ignored).
 	 */
 	admit(bytes: number): boolean {
 		this.#traffic.messagesIn += 1;
 		this.#traffic.bytesIn += bytes;
+		if (this.ws.readyState !== WebSocket.OPEN) return false;
 		const now = performance.now();
 		const { messageRate, messageBurst } = this.#limits;
 		this.#tokens = Math.min(

@@ -18,7 +18,10 @@ const ENTITIES: Record<string, string> = {
 };
 
 function decodeAttribute(value: string): string {
-	return value.replace(/&(?:quot|#34|#39|#x27|lt|gt|amp);/gi, (entity) => ENTITIES[entity] ?? entity);
+	return value.replace(
+		/&(?:quot|#34|#39|#x27|lt|gt|amp);/gi,
+		(entity) => ENTITIES[entity] ?? entity
+	);
 }
 
 /**
@@ -42,7 +45,12 @@ export function policyFromIndexHtml(html: string | null): string {
 	}
 	const hashes = [...(html ?? '').matchAll(INLINE_SCRIPT_PATTERN)]
 		.filter((match) => !/\bsrc\s*=/i.test(match[1] ?? ''))
-		.map((match) => `'sha256-${createHash('sha256').update(match[2] ?? '').digest('base64')}'`);
+		.map(
+			(match) =>
+				`'sha256-${createHash('sha256')
+					.update(match[2] ?? '')
+					.digest('base64')}'`
+		);
 	return [
 		"default-src 'self'",
 		`script-src ${["'self'", ...hashes].join(' ')}`,

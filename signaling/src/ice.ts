@@ -39,7 +39,11 @@ export const PEERJS_KEY = 'peerjs';
  * @param ttlSeconds lifetime, seconds.
  * @param nowMs current time, ms since the Unix epoch.
  */
-export function mintTurnCredential(secret: string, ttlSeconds: number, nowMs: number): TurnCredential {
+export function mintTurnCredential(
+	secret: string,
+	ttlSeconds: number,
+	nowMs: number
+): TurnCredential {
 	const expiry = Math.floor(nowMs / 1000) + ttlSeconds;
 	const username = `${expiry}:${randomBytes(12).toString('base64url')}`;
 	const credential = createHmac('sha1', secret).update(username).digest('base64');

@@ -1,4 +1,10 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+	createServer,
+	STATUS_CODES,
+	type IncomingMessage,
+	type Server,
+	type ServerResponse
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RelayConfig } from './config.js';
@@ -132,7 +138,8 @@ export function createRelay(config: RelayConfig): Relay {
 		connections.add(conn);
 		connectionsPerIp.set(ip, (connectionsPerIp.get(ip) ?? 0) + 1);
 		ws.on('error', (error: Error & { code?: string }) => {
-			if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stats.reject(protocol, 'frame_too_large');
+			if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+				stats.reject(protocol, 'frame_too_large');
 			else if (error.code === 'WS_ERR_INVALID_UTF8') stats.reject(protocol, 'invalid_utf8');
 			else stats.reject(protocol, 'protocol_error');
 		});
@@ -190,7 +197,10 @@ export function createRelay(config: RelayConfig): Relay {
 		const pathname = pathnameOf(req);
 		const { origin } = req.headers;
 		const allowCors = (): void => {
-			if (origin !== undefined && isOriginAllowed(origin, req.headers.host, config.allowedOrigins)) {
+			if (
+				origin !== undefined &&
+				isOriginAllowed(origin, req.headers.host, config.allowedOrigins)
+			) {
 				res.setHeader('Access-Control-Allow-Origin', origin);
 				res.setHeader('Vary', 'Origin');
 			}

@@ -53,7 +53,9 @@ function isFresh(req: IncomingMessage, tag: string, file: Stats): boolean {
 			.some((item) => item === '*' || item === tag.slice(2));
 	}
 	const ifModifiedSince = Date.parse(req.headers['if-modified-since'] ?? '');
-	return !Number.isNaN(ifModifiedSince) && Math.floor(file.mtimeMs / 1000) * 1000 <= ifModifiedSince;
+	return (
+		!Number.isNaN(ifModifiedSince) && Math.floor(file.mtimeMs / 1000) * 1000 <= ifModifiedSince
+	);
 }
 
 /** Writes a short plain-text response (errors and 404s). */
@@ -88,7 +90,7 @@ export class StaticSite {
 	/** Reads `root/index.html` synchronously once, for the initial policy. */
 	constructor(root: string) {
 		this.root = root;
-		let html: string | null = null;
+		let html: string | null;
 		try {
 			html = readFileSync(join(root, 'index.html'), 'utf8');
 		} catch {
@@ -154,10 +156,7 @@ export class StaticSite {
 		}
 		res.setHeader('ETag', tag);
 		res.setHeader('Last-Modified', file.mtime.toUTCString());
-		res.setHeader(
-			'Cache-Control',
-			pathname.startsWith(IMMUTABLE_PREFIX) ? IMMUTABLE : REVALIDATE
-		);
+		res.setHeader('Cache-Control', pathname.startsWith(IMMUTABLE_PREFIX) ? IMMUTABLE : REVALIDATE);
 		if (isFresh(req, tag, file)) {
 			res.writeHead(304).end();
 			return;

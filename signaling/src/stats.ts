@@ -131,8 +131,16 @@ export function createMetricsRegistry(stats: RelayStats, gauges: () => RelayGaug
 			}
 		});
 	};
-	trafficCounter('confer_relay_messages_received_total', 'WebSocket messages received.', 'messagesIn');
-	trafficCounter('confer_relay_bytes_received_total', 'WebSocket payload bytes received.', 'bytesIn');
+	trafficCounter(
+		'confer_relay_messages_received_total',
+		'WebSocket messages received.',
+		'messagesIn'
+	);
+	trafficCounter(
+		'confer_relay_bytes_received_total',
+		'WebSocket payload bytes received.',
+		'bytesIn'
+	);
 	trafficCounter('confer_relay_messages_sent_total', 'WebSocket messages sent.', 'messagesOut');
 	trafficCounter('confer_relay_bytes_sent_total', 'WebSocket frame bytes sent.', 'bytesOut');
 

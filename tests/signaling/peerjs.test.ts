@@ -28,7 +28,9 @@ describe('PeerJS server protocol at /peerjs', () => {
 		expect(await banner.json()).toMatchObject({ name: 'PeerJS Server' });
 		const ids = new Set<string>();
 		for (let i = 0; i < 5; i++) {
-			const response = await fetch(`${relay.http}/peerjs/peerjs/id?ts=${Date.now()}0.123&version=1.5.5`);
+			const response = await fetch(
+				`${relay.http}/peerjs/peerjs/id?ts=${Date.now()}0.123&version=1.5.5`
+			);
 			expect(response.status).toBe(200);
 			const id = await response.text();
 			expect(id).toMatch(/^[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*$/);

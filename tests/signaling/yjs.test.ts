@@ -9,7 +9,8 @@ describe('y-webrtc signaling at /yjs', () => {
 	afterAll(() => relay.close());
 
 	it('forwards a publish to every subscriber, the sender included, with the subscriber count', async () => {
-		const [a, b, c] = await Promise.all([1, 2, 3].map(() => connect(`${relay.ws}/yjs`)));
+		const url = `${relay.ws}/yjs`;
+		const [a, b, c] = await Promise.all([connect(url), connect(url), connect(url)]);
 		a.send({ type: 'subscribe', topics: ['room-1'] });
 		b.send({ type: 'subscribe', topics: ['room-1', 'room-2'] });
 		c.send({ type: 'subscribe', topics: ['room-2'] });
