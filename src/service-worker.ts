@@ -14,14 +14,27 @@ const CACHE = `confer-shell-${version}`;
 /** adapter-static's SPA fallback: every route of the app renders from this one page. */
 const SHELL = '/index.html';
 
-/** Immutable build output, static files (manifest, icons) and the shell page. */
+/** Immutable build output, static files (manifest, icons) and the shell. */
 const PRECACHE = new Set([...build, ...files, SHELL]);
+
+/**
+ * SvelteKit's runtime environment module, which a build has only when the app reads
+ * `$env/dynamic/public`; it is not in `build`. Precached when present, like the rest of a version.
+ */
+const OPTIONAL = new Set(['/_app/env.js']);
 
 /** Live relay endpoints: never answered from a cache (ICE credentials expire, sockets are live). */
 const LIVE = /^\/(?:config\.json$|yjs(?:\/|$)|peerjs\/|healthz$|metrics$)/;
 
 sw.addEventListener('install', (event) => {
-	event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([...PRECACHE])));
+	event.waitUntil(
+		(async () => {
+			const cache = await caches.open(CACHE);
+			await cache.addAll([...PRECACHE]);
+			// A missing optional file is fine; a missing shell file fails the install.
+			await Promise.all([...OPTIONAL].map((path) => cache.add(path).catch(() => undefined)));
+		})()
+	);
 });
 
 sw.addEventListener('activate', (event) => {
@@ -47,7 +60,7 @@ sw.addEventListener('fetch', (event) => {
 
 	if (request.mode === 'navigate') {
 		event.respondWith(navigate(request));
-	} else if (PRECACHE.has(url.pathname)) {
+	} else if (PRECACHE.has(url.pathname) || OPTIONAL.has(url.pathname)) {
 		event.respondWith(cacheFirst(request, url.pathname));
 	}
 });
