@@ -132,6 +132,11 @@ test('two people meet by link: video, sound, chat, mute, camera, screen share, a
 		)
 	);
 	expect(stillLive).toBe(false);
+
+	// Rejoin brings Bob straight back into the call.
+	await bob.page.getByRole('button', { name: 'Rejoin' }).click();
+	await expectVideoColor(bob.page, 'Alice', 'red');
+	await expectVideoColor(alice.page, 'Bob', 'blue');
 });
 
 test('alone: the chat survives a reload, and the home page lists the meeting', async () => {

@@ -69,6 +69,7 @@ export class Meeting {
 	#remoteStreams = new Map<string, MediaStream>();
 	#callStates = new Map<string, CallState>();
 	#cleanup: (() => void)[] = [];
+	#closing: Promise<void> = Promise.resolve();
 
 	constructor(code: string, secret: string, origin: string) {
 		this.code = code;
@@ -79,7 +80,7 @@ export class Meeting {
 
 	/** Prepares the prejoin screen: the person's profile and devices, the relay's config. */
 	async prepare() {
-		const [library] = await Promise.all([Library.open(), this.#loadRelay()]);
+		const [library] = await Promise.all([this.#library ?? Library.open(), this.#loadRelay()]);
 		this.#library = library;
 		this.name ||= library.profile.name;
 		const settings = library.settings;
@@ -98,10 +99,21 @@ export class Meeting {
 	 */
 	async join() {
 		if (this.phase !== 'prejoin') return;
-		const name = this.name.trim() || 'Guest';
-		this.name = name;
 		this.phase = 'joining';
 		this.error = null;
+		try {
+			await this.#join();
+		} catch (error) {
+			await this.#teardown();
+			this.phase = 'prejoin';
+			this.error = `Joining failed: ${error instanceof Error ? error.message : String(error)} Try again.`;
+			await this.prepare();
+		}
+	}
+
+	async #join() {
+		const name = this.name.trim() || 'Guest';
+		this.name = name;
 		const library = (this.#library ??= await Library.open());
 		library.setName(name);
 		library.settings = {
@@ -219,12 +231,13 @@ export class Meeting {
 				title: sync.room.title || undefined
 			});
 		}
-		this.#teardown();
+		this.#closing = this.#teardown();
 		this.phase = 'left';
 	}
 
 	/** Back to the prejoin screen after leaving. */
 	async rejoin() {
+		await this.#closing;
 		this.phase = 'prejoin';
 		await this.prepare();
 		await this.join();
@@ -233,22 +246,24 @@ export class Meeting {
 	/** Releases everything (the page is going away). */
 	destroy() {
 		if (this.phase === 'in-call') this.leave();
-		this.#teardown();
-		this.#library?.destroy();
+		void this.#teardown();
+		void this.#library?.destroy();
 		this.#library = null;
 	}
 
-	#teardown() {
+	/** Stops media and connections; resolves once the room's providers have let go of the room. */
+	async #teardown() {
 		for (const fn of this.#cleanup.splice(0)) fn();
 		this.#mesh?.destroy();
 		this.#mesh = null;
-		this.#sync?.destroy();
+		const sync = this.#sync;
 		this.#sync = null;
 		this.local.stop();
 		this.#remoteStreams.clear();
 		this.#callStates.clear();
 		this.participants = [];
 		this.online = false;
+		await sync?.destroy();
 	}
 
 	async #loadRelay() {

@@ -1,0 +1,140 @@
+// The app as an installable, accessible product: offline shell, axe scans, TURN through coturn.
+import { expect, test, type Page } from '@playwright/test';
+import {
+	formatViolations,
+	launchParticipant,
+	seriousViolations,
+	startCoturn,
+	startRelay,
+	type Participant
+} from './support/index.js';
+import { expectVideoColor, join, newMeeting, sendChat } from './app.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+
+/** Test-side instrumentation: keeps every RTCPeerConnection the page creates in `window.__pcs`. */
+async function recordPeerConnections(page: Page) {
+	await page.addInitScript(() => {
+		const Native = window.RTCPeerConnection;
+		const pcs: RTCPeerConnection[] = [];
+		(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+		window.RTCPeerConnection = class extends Native {
+			constructor(config?: RTCConfiguration) {
+				super(config);
+				pcs.push(this);
+			}
+		};
+	});
+}
+
+/** `local:remote` candidate types of the selected pair of every connected RTCPeerConnection. */
+async function selectedCandidateTypes(page: Page): Promise<string[]> {
+	return page.evaluate(async () => {
+		const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
+		const types: string[] = [];
+		for (const pc of pcs) {
+			if (pc.connectionState !== 'connected') continue;
+			const stats = [...(await pc.getStats()).values()] as Record<string, unknown>[];
+			const pair = stats.find(
+				(s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded'
+			);
+			const local = stats.find((s) => s.id === pair?.localCandidateId);
+			const remote = stats.find((s) => s.id === pair?.remoteCandidateId);
+			types.push(`${String(local?.candidateType)}:${String(remote?.candidateType)}`);
+		}
+		return types;
+	});
+}
+test.afterEach(async () => {
+	for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function person(opts: Parameters<typeof launchParticipant>[0]): Promise<Participant> {
+	const p = await launchParticipant(opts);
+	cleanup.push(() => p.close());
+	return p;
+}
+
+test('after the service worker is ready, home opens offline and lists recent meetings', async () => {
+	const alice = await person({ video: 'red', tone: 440 });
+	const { page, context } = alice;
+	const link = await newMeeting(page);
+	await join(page, link, 'Alice');
+	await sendChat(page, 'remember this');
+	await page.getByRole('button', { name: 'Leave call' }).click();
+	await page.getByRole('button', { name: 'Return to home' }).click();
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+	});
+	await page.reload();
+	await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+
+	await context.setOffline(true);
+	await page.reload();
+	await expect(page.getByRole('button', { name: 'New meeting' })).toBeVisible();
+	const code = new URL(link).pathname.slice(1);
+	const recent = page.getByRole('region', { name: 'Recent meetings' });
+	await expect(recent.getByRole('link', { name: code })).toBeVisible();
+
+	// The meeting itself opens offline too, with its chat from this device.
+	await recent.getByRole('link', { name: code }).click();
+	await join(page, link, 'Alice');
+	await page.getByRole('button', { name: 'Chat' }).click();
+	await expect(page.getByRole('log')).toContainText('remember this');
+});
+
+test('axe finds no serious or critical violations on home, prejoin and call', async () => {
+	const alice = await person({ video: 'red', tone: 440 });
+	const bob = await person({ video: 'blue', tone: 660 });
+	const { page } = alice;
+	await page.goto('/');
+	await expect(page.getByRole('button', { name: 'New meeting' })).toBeVisible();
+	let violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
+
+	const link = await newMeeting(page);
+	await expect(page.getByRole('textbox', { name: 'Your name' })).toBeVisible();
+	violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
+
+	await join(page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await expectVideoColor(page, 'Bob', 'blue');
+	await sendChat(page, 'Hello https://example.org');
+	violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
+	await page.getByRole('button', { name: 'Participants' }).click();
+	violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
+});
+
+test('a call with iceTransportPolicy "relay" connects through coturn with the relay’s TURN credentials', async () => {
+	const coturn = await startCoturn();
+	cleanup.push(() => coturn.stop());
+	const relay = await startRelay({
+		TURN_URLS: coturn.url,
+		TURN_SECRET: coturn.secret,
+		ICE_TRANSPORT_POLICY: 'relay'
+	});
+	cleanup.push(() => relay.stop());
+
+	const alice = await person({ video: 'red', tone: 440, baseURL: relay.url });
+	const bob = await person({ video: 'blue', tone: 660, baseURL: relay.url });
+	await recordPeerConnections(alice.page);
+	await recordPeerConnections(bob.page);
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await expectVideoColor(bob.page, 'Alice', 'red');
+	await expectVideoColor(alice.page, 'Bob', 'blue');
+
+	// Both connections of each page (y-webrtc's data channel for the room document and the PeerJS media
+	// call) use a relayed pair on both ends (typ relay), and coturn saw our allocations.
+	await expect
+		.poll(() => selectedCandidateTypes(bob.page), { timeout: 20_000 })
+		.toEqual(['relay:relay', 'relay:relay']);
+	await expect
+		.poll(() => selectedCandidateTypes(alice.page), { timeout: 20_000 })
+		.toEqual(['relay:relay', 'relay:relay']);
+	expect(coturn.log()).toMatch(/ALLOCATE processed, success/);
+});
