@@ -129,12 +129,13 @@ test('a call with iceTransportPolicy "relay" connects through coturn with the re
 	await expectVideoColor(alice.page, 'Bob', 'blue');
 
 	// Both connections of each page (y-webrtc's data channel for the room document and the PeerJS media
-	// call) use a relayed pair on both ends (typ relay), and coturn saw our allocations.
+	// call) use a relayed pair on both ends (typ relay). coturn hands out relay candidates only for
+	// credentials it accepts (tools.spec.ts shows wrong ones get none), so this proves the relay's
+	// TURN REST credentials too.
 	await expect
 		.poll(() => selectedCandidateTypes(bob.page), { timeout: 20_000 })
 		.toEqual(['relay:relay', 'relay:relay']);
 	await expect
 		.poll(() => selectedCandidateTypes(alice.page), { timeout: 20_000 })
 		.toEqual(['relay:relay', 'relay:relay']);
-	expect(coturn.log()).toMatch(/ALLOCATE processed, success/);
 });
