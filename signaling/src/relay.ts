@@ -53,6 +53,11 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
 	return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
+/** Error listener for upgrading sockets; a shared function, so no request stays reachable from it. */
+function destroySocket(this: Duplex): void {
+	this.destroy();
+}
+
 function pathnameOf(req: IncomingMessage): string {
 	const url = req.url ?? '/';
 	const query = url.indexOf('?');
@@ -115,6 +120,21 @@ export function createRelay(config: RelayConfig): Relay {
 		for (const [name, value] of securityHeaders()) headers.push(`${name}: ${value}`);
 	});
 
+	/** One listener per protocol, shared by all connections: `ws` reports protocol violations
+	 * (oversized frames, invalid UTF-8, bad opcodes) as errors, then closes with the matching code. */
+	const errorListener =
+		(protocol: Protocol) =>
+		(error: Error & { code?: string }): void => {
+			if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+				stats.reject(protocol, 'frame_too_large');
+			else if (error.code === 'WS_ERR_INVALID_UTF8') stats.reject(protocol, 'invalid_utf8');
+			else stats.reject(protocol, 'protocol_error');
+		};
+	const errorListeners: Record<Protocol, (error: Error & { code?: string }) => void> = {
+		yjs: errorListener('yjs'),
+		peerjs: errorListener('peerjs')
+	};
+
 	const refuseUpgrade = (socket: Duplex, status: number, text: string): void => {
 		const head = [
 			`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
@@ -137,12 +157,8 @@ export function createRelay(config: RelayConfig): Relay {
 		const conn = new Connection(ws, socket, protocol, ip, stats, limits);
 		connections.add(conn);
 		connectionsPerIp.set(ip, (connectionsPerIp.get(ip) ?? 0) + 1);
-		ws.on('error', (error: Error & { code?: string }) => {
-			if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-				stats.reject(protocol, 'frame_too_large');
-			else if (error.code === 'WS_ERR_INVALID_UTF8') stats.reject(protocol, 'invalid_utf8');
-			else stats.reject(protocol, 'protocol_error');
-		});
+		socket.off('error', destroySocket);
+		ws.on('error', errorListeners[protocol]);
 		ws.on('close', () => {
 			connections.delete(conn);
 			const count = (connectionsPerIp.get(ip) ?? 1) - 1;
@@ -156,7 +172,7 @@ export function createRelay(config: RelayConfig): Relay {
 	const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
 
 	server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-		socket.on('error', () => socket.destroy());
+		socket.on('error', destroySocket);
 		const pathname = pathnameOf(req);
 		const protocol: Protocol | null =
 			pathname === YJS_PATH ? 'yjs' : pathname === PEERJS_SOCKET_PATH ? 'peerjs' : null;

@@ -2,11 +2,12 @@ import type { RawData } from 'ws';
 import type { RelayLimits } from './config.js';
 import { CloseCode, type Connection } from './connection.js';
 import { encodeTextFrame } from './frame.js';
-import { parseJsonObject, stringifyOrNull } from './json.js';
+import { parseJsonObject } from './json.js';
 
 /** Longest topic accepted, UTF-16 code units. Confer's topics are 43 characters (base64url SHA-256). */
 export const MAX_TOPIC_LENGTH = 256;
 
+const CLOSING_BRACE = 0x7d;
 const PONG_FRAME = encodeTextFrame(JSON.stringify({ type: 'pong' }));
 
 class YjsClient {
@@ -30,7 +31,7 @@ function isTopic(value: unknown): value is string {
  * (`bin/server.js`): `subscribe` / `unsubscribe` with `topics: string[]`; `publish {topic, data}`
  * goes to every subscriber of the topic, the sender included, with `clients` set to the number of
  * subscribers; `{type:'ping'}` is answered `{type:'pong'}`. Unlike the reference it enforces the
- * topic and room limits, forgets empty topics at once, and serializes and frames each publish once.
+ * topic and room limits, forgets empty topics at once, and frames each publish once for all receivers.
  */
 export class YjsHub {
 	readonly #topics = new Map<string, Set<YjsClient>>();
@@ -89,7 +90,7 @@ export class YjsHub {
 				this.#unsubscribe(client, message.topics);
 				break;
 			case 'publish':
-				this.#publish(client, message.topic, message.data);
+				this.#publish(client, message.topic, bytes);
 				break;
 			case 'ping':
 				conn.sendFrame(PONG_FRAME);
@@ -140,19 +141,24 @@ export class YjsHub {
 		}
 	}
 
-	#publish(client: YjsClient, topic: unknown, data: unknown): void {
+	/**
+	 * Forwards the sender's message as it came, with `"clients":<subscribers>` appended as its last
+	 * key (`JSON.parse` keeps the last of duplicate keys, ECMA-262 §25.5.1), like the reference
+	 * server, which sets `clients` on the parsed message and re-serializes it per receiver. Splicing
+	 * the received bytes skips re-serialization entirely; the frame is built once for all receivers.
+	 *
+	 * @param bytes the received message, already known to be a JSON object (so it ends with `}`).
+	 */
+	#publish(client: YjsClient, topic: unknown, bytes: Buffer): void {
 		if (!isTopic(topic)) {
 			client.conn.reject('invalid_message');
 			return;
 		}
 		const subscribers = this.#topics.get(topic);
 		if (subscribers === undefined) return;
-		const text = stringifyOrNull({ type: 'publish', topic, data, clients: subscribers.size });
-		if (text === null) {
-			client.conn.reject('invalid_message');
-			return;
-		}
-		const frame = encodeTextFrame(text);
+		let end = bytes.length;
+		while (bytes[end - 1] !== CLOSING_BRACE) end -= 1;
+		const frame = encodeTextFrame(bytes.subarray(0, end - 1), `,"clients":${subscribers.size}}`);
 		for (const subscriber of subscribers) subscriber.conn.sendFrame(frame);
 	}
 

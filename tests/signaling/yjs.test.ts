@@ -24,6 +24,20 @@ describe('y-webrtc signaling at /yjs', () => {
 		await Promise.all([a, b, c].map((client) => client.close()));
 	});
 
+	it('overrides a clients value sent by the publisher and keeps the rest of the message', async () => {
+		const client = await connect(`${relay.ws}/yjs`);
+		client.send({ type: 'subscribe', topics: ['spoof'] });
+		client.send('{"type":"publish","topic":"spoof","data":[1],"clients":99,"extra":"x"}  \n');
+		expect(await client.next()).toEqual({
+			type: 'publish',
+			topic: 'spoof',
+			data: [1],
+			clients: 1,
+			extra: 'x'
+		});
+		await client.close();
+	});
+
 	it('answers ping with pong', async () => {
 		const client = await connect(`${relay.ws}/yjs`);
 		client.send({ type: 'ping' });
