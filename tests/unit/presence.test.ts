@@ -7,7 +7,10 @@ const VALID: Presence = {
 	user: { id: 'person-1', name: 'Alice', color: '#1565c0' },
 	peerId: 'peer-1',
 	dtls: 'sha-256 AB:CD:EF',
-	media: { mic: true, cam: false, screen: false }
+	media: { mic: true, cam: false, screen: false },
+	hand: 1_700_000_000_000,
+	reaction: { name: 'Clap', at: 1_700_000_001_000 },
+	notViewing: ['peer-2']
 };
 
 describe('toPresence', () => {
@@ -20,6 +23,19 @@ describe('toPresence', () => {
 			peerId: null,
 			dtls: null
 		});
+	});
+
+	it('reads the in-call fields leniently: absent or malformed means none', () => {
+		const { hand: _h, reaction: _r, notViewing: _n, ...older } = VALID;
+		expect(toPresence(older)).toEqual({ ...older, hand: null, reaction: null, notViewing: [] });
+		expect(
+			toPresence({
+				...VALID,
+				hand: 'up',
+				reaction: { name: 'Boo', at: 1 },
+				notViewing: [1, '', 'peer-3', { x: 1 }]
+			})
+		).toEqual({ ...VALID, hand: null, reaction: null, notViewing: ['peer-3'] });
 	});
 
 	it('trims and cuts names', () => {

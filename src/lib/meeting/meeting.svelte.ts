@@ -1,12 +1,13 @@
 import type { Awareness } from 'y-protocols/awareness';
 import { formatLink } from '$lib/room/link';
-import { readPresence, type Presence } from '$lib/room/presence';
+import { readPresence, type Presence, type Reaction } from '$lib/room/presence';
 import type { ChatMessage } from '$lib/room/room-doc';
 import { RoomSync } from '$lib/room/room-sync';
 import { Library } from '$lib/library/library';
 import { loadRelayConfig, type ResolvedRelay } from '$lib/relay/config';
 import { certificateFingerprint, loadCertificate } from '$lib/media/certificate';
 import { LocalMedia } from '$lib/media/local-media.svelte';
+import type { ConnectionStats } from '$lib/media/stats';
 import { Mesh, newPeerIdentity, type CallState, type PeerIdentity } from '$lib/media/mesh';
 
 /** Where the person is in the meeting's life. */
@@ -22,6 +23,10 @@ export interface Participant {
 	color: string;
 	peerId: string | null;
 	media: Presence['media'];
+	/** When their hand went up (ms since the epoch), or null. */
+	hand: number | null;
+	/** Their latest reaction, while it is on screen. */
+	reaction: Presence['reaction'];
 	/** Their media (for yourself: your camera or screen). */
 	stream: MediaStream | null;
 	/** The call's state; null for yourself. */
@@ -35,6 +40,12 @@ export interface Notice {
 }
 
 let nextNoticeId = 1;
+
+/** How often connection statistics are sampled (ms). */
+export const STATS_INTERVAL_MS = 2_000;
+
+/** How long a reaction stays over the sender's tile (ms). */
+export const REACTION_MS = 3_000;
 
 /**
  * One meeting as the person experiences it: prejoin → in call → left.
@@ -58,6 +69,16 @@ export class Meeting {
 	error = $state<string | null>(null);
 	/** Whether the room's signaling is connected (peers can be reached). */
 	online = $state(false);
+	/** Awareness client ids of the participants making sound now. */
+	speaking = $state.raw<ReadonlySet<number>>(new Set());
+	/** The most recent active speaker (for the Speaker layout), or null. */
+	lastSpeaker = $state<number | null>(null);
+	/** Connection statistics per remote peer id, refreshed every {@link STATS_INTERVAL_MS}. */
+	stats = $state.raw<ReadonlyMap<string, ConnectionStats>>(new Map());
+	/** The chosen audio output device ('' = system default). */
+	speakerId = $state('');
+	/** The latest joins, leaves and raised hands, for an `aria-live` region. */
+	announcement = $state('');
 	/** The meeting's title (from the room document), or its code. */
 	title = $state('');
 
@@ -70,6 +91,9 @@ export class Meeting {
 	#callStates = new Map<string, CallState>();
 	#cleanup: (() => void)[] = [];
 	#closing: Promise<void> = Promise.resolve();
+	#reactionTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Arrival order of awareness clients, for a stable tile order. */
+	#order = new Map<number, number>();
 
 	constructor(code: string, secret: string, origin: string) {
 		this.code = code;
@@ -151,7 +175,10 @@ export class Meeting {
 			user: { id: profile.id, name, color: profile.color },
 			peerId: null,
 			dtls: certificateFingerprint(certificate),
-			media: { mic: this.local.micOn, cam: this.local.camOn, screen: false }
+			media: { mic: this.local.micOn, cam: this.local.camOn, screen: false },
+			hand: null,
+			reaction: null,
+			notViewing: []
 		};
 		awareness.setLocalState(presence);
 		const onAwareness = () => this.#onAwareness(awareness);
@@ -203,6 +230,23 @@ export class Meeting {
 		if (this.local.sharing) this.local.stopScreenShare();
 		else await this.local.startScreenShare();
 		this.#announceMedia();
+	}
+
+	/** Whether the person's hand is raised. */
+	get handRaised(): boolean {
+		return this.participants.find((p) => p.self)?.hand != null;
+	}
+
+	/** Raises or lowers the person's hand. */
+	setHand(raised: boolean) {
+		this.#updatePresence({ hand: raised ? Date.now() : null });
+	}
+
+	/** Shows a reaction over the person's tile for everyone, for {@link REACTION_MS}. */
+	react(name: Reaction) {
+		this.#updatePresence({ reaction: { name, at: Date.now() } });
+		clearTimeout(this.#reactionTimer);
+		this.#reactionTimer = setTimeout(() => this.#updatePresence({ reaction: null }), REACTION_MS);
 	}
 
 	/** Adds a notice for the person. */
@@ -309,13 +353,34 @@ export class Meeting {
 	}
 
 	#announceMedia() {
+		this.#updatePresence({
+			media: { mic: this.local.micOn, cam: this.local.camOn, screen: this.local.sharing }
+		});
+	}
+
+	/** Changes fields of our own awareness state (and so what everyone sees). */
+	#updatePresence(patch: Partial<Presence>) {
 		const awareness = this.#sync?.awareness;
 		const state = awareness?.getLocalState() as Presence | null | undefined;
 		if (!awareness || !state) return;
-		awareness.setLocalState({
-			...state,
-			media: { mic: this.local.micOn, cam: this.local.camOn, screen: this.local.sharing }
-		});
+		awareness.setLocalState({ ...state, ...patch });
+	}
+
+	/** Puts joins, leaves and hands into {@link announcement} for screen readers. */
+	#announceChanges(before: Participant[], after: Participant[]) {
+		if (before.length === 0) return;
+		const previous = new Map(before.map((p) => [p.clientId, p]));
+		const lines: string[] = [];
+		for (const p of after) {
+			const was = previous.get(p.clientId);
+			previous.delete(p.clientId);
+			if (p.self) continue;
+			if (!was) lines.push(`${p.name} joined`);
+			else if (p.hand !== null && was.hand === null) lines.push(`${p.name} raised their hand`);
+			else if (p.hand === null && was.hand !== null) lines.push(`${p.name} lowered their hand`);
+		}
+		for (const p of previous.values()) if (!p.self) lines.push(`${p.name} left`);
+		if (lines.length > 0) this.announcement = lines.join('. ');
 	}
 
 	#onAwareness(awareness: Awareness) {
@@ -331,17 +396,18 @@ export class Meeting {
 				color: p.user.color,
 				peerId: p.peerId,
 				media: p.media,
+				hand: p.hand,
+				reaction: p.reaction,
 				stream: self ? null : p.peerId ? (this.#remoteStreams.get(p.peerId) ?? null) : null,
 				connection: self || !p.peerId ? null : (this.#callStates.get(p.peerId) ?? 'connecting')
 			});
 		}
-		participants.sort((a, b) =>
-			a.self !== b.self
-				? a.self
-					? -1
-					: 1
-				: a.name.localeCompare(b.name) || a.clientId - b.clientId
-		);
+		// Tiles keep the order in which people arrived; yours comes first.
+		for (const p of participants)
+			if (!this.#order.has(p.clientId)) this.#order.set(p.clientId, this.#order.size);
+		const order = (p: Participant) => (p.self ? -1 : (this.#order.get(p.clientId) ?? 0));
+		participants.sort((a, b) => order(a) - order(b));
+		this.#announceChanges(this.participants, participants);
 		this.participants = participants;
 		this.#mesh?.setMembers(
 			participants

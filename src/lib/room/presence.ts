@@ -1,5 +1,5 @@
 import type { Awareness } from 'y-protocols/awareness';
-import { isRecord, MAX_ID_LENGTH, readId, readName } from './sanitize';
+import { isRecord, MAX_ID_LENGTH, readFinite, readId, readName } from './sanitize';
 
 /**
  * A participant's awareness state (DESIGN.md, "Presence"), set with `awareness.setLocalState`.
@@ -17,7 +17,20 @@ export type Presence = {
 	dtls: string | null;
 	/** what this participant is sending */
 	media: { mic: boolean; cam: boolean; screen: boolean };
+	/** when the hand was raised (ms since the epoch), null when it is down */
+	hand: number | null;
+	/** the latest reaction sent (shown for a few seconds; never stored in the room document) */
+	reaction: { name: Reaction; at: number } | null;
+	/** peer ids whose video this participant does not show now (their senders may pause it) */
+	notViewing: string[];
 };
+
+/** The reactions a participant can send, by accessible name. */
+export const REACTIONS = ['Thumbs up', 'Heart', 'Laugh', 'Clap', 'Surprised'] as const;
+export type Reaction = (typeof REACTIONS)[number];
+
+/** Most peer ids accepted in `notViewing` (the mesh is far smaller). */
+const MAX_NOT_VIEWING = 64;
 
 const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
 
@@ -49,7 +62,27 @@ export function toPresence(state: unknown): Presence | null {
 		return null;
 	if (typeof mic !== 'boolean' || typeof cam !== 'boolean' || typeof screen !== 'boolean')
 		return null;
-	return { user: { id, name, color }, peerId, dtls, media: { mic, cam, screen } };
+	return {
+		user: { id, name, color },
+		peerId,
+		dtls,
+		media: { mic, cam, screen },
+		hand: readFinite(state.hand),
+		reaction: readReaction(state.reaction),
+		notViewing: Array.isArray(state.notViewing)
+			? state.notViewing
+					.slice(0, MAX_NOT_VIEWING)
+					.filter((id): id is string => readNullableId(id, MAX_ID_LENGTH) != null)
+			: []
+	};
+}
+
+/** Optional fields are read leniently: a peer on an older version simply has none. */
+function readReaction(value: unknown): Presence['reaction'] {
+	if (!isRecord(value)) return null;
+	const name = REACTIONS.find((r) => r === value.name);
+	const at = readFinite(value.at);
+	return name && at !== null ? { name, at } : null;
 }
 
 /**

@@ -20,3 +20,15 @@ export function initials(name: string): string {
 			.join('') || '?'
 	).toUpperCase();
 }
+
+/**
+ * Attachment that routes a media element's sound to an output device (`HTMLMediaElement.setSinkId`,
+ * Audio Output Devices API). Does nothing where the browser lacks it or for the default ('').
+ */
+export function sinkId(deviceId: string) {
+	return (element: HTMLMediaElement) => {
+		const media = element as HTMLMediaElement & { setSinkId?: (id: string) => Promise<void> };
+		if (!media.setSinkId || (media as { sinkId?: string }).sinkId === deviceId) return;
+		media.setSinkId(deviceId).catch(() => undefined);
+	};
+}
