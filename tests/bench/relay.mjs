@@ -31,20 +31,25 @@ const CLOCK_TICKS =
 /**
  * @typedef {{ name: string, pid: number, url: string, stop: () => Promise<void> }} Server
  * @typedef {{ cpuUsPerMessage: number, delivered: number, p50Ms: number, p99Ms: number,
- *   serverCpuMs: number, rssPerConnectionKiB: number, idleConnections: number }} Result
+ *   userUsPerMessage: number, serverCpuMs: number, rssPerConnectionKiB: number, idleConnections: number }} Result
  */
 
 /** @param {number} ms */
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Server CPU time (user + system) so far, ms.
+ * Server CPU time so far, ms: user (JavaScript, V8, libuv) and system (the kernel, which on
+ * loopback also does the receiving side of every TCP write).
  * @param {number} pid
+ * @returns {{ user: number, system: number }}
  */
 function cpuMs(pid) {
 	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+	return {
+		user: (Number(fields[11]) * 1000) / CLOCK_TICKS,
+		system: (Number(fields[12]) * 1000) / CLOCK_TICKS
+	};
 }
 
 /**
@@ -250,7 +255,9 @@ async function fanOut(server) {
 	measuring = true;
 	const cpuBefore = cpuMs(server.pid);
 	await delay(MEASURE_MS);
-	const serverCpuMs = cpuMs(server.pid) - cpuBefore;
+	const cpuAfter = cpuMs(server.pid);
+	const userCpuMs = cpuAfter.user - cpuBefore.user;
+	const serverCpuMs = userCpuMs + cpuAfter.system - cpuBefore.system;
 	measuring = false;
 	publishers.forEach(clearInterval);
 	await delay(300);
@@ -258,6 +265,7 @@ async function fanOut(server) {
 	return {
 		delivered,
 		serverCpuMs,
+		userCpuMs,
 		latencies: latencies.slice(0, Math.min(delivered, latencies.length))
 	};
 }
@@ -327,6 +335,7 @@ async function measure(starters, idleConnections) {
 				delivered: median(runs.map((run) => run.delivered)),
 				serverCpuMs: median(runs.map((run) => run.serverCpuMs)),
 				cpuUsPerMessage: median(runs.map((run) => (run.serverCpuMs * 1000) / run.delivered)),
+				userUsPerMessage: median(runs.map((run) => (run.userCpuMs * 1000) / run.delivered)),
 				p50Ms: percentile(all, 0.5),
 				p99Ms: percentile(all, 0.99),
 				rssPerConnectionKiB: await idleMemory(server, idleConnections),
@@ -367,6 +376,7 @@ const rows = [
 	['delivered messages per round (median)', (r) => r.delivered, 0],
 	['server CPU per round (median), ms', (r) => r.serverCpuMs, 0],
 	['server CPU per delivered message (median), µs', (r) => r.cpuUsPerMessage, 2],
+	['  of which user space (median), µs', (r) => r.userUsPerMessage, 2],
 	['delivery latency p50, ms', (r) => r.p50Ms, 2],
 	['delivery latency p99, ms', (r) => r.p99Ms, 2],
 	[`RSS per idle connection (${idleConnections}), KiB`, (r) => r.rssPerConnectionKiB, 2]
