@@ -1,5 +1,5 @@
 // The app as an installable, accessible product: offline shell, axe scans, TURN through coturn.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
 	formatViolations,
 	launchParticipant,
@@ -8,43 +8,16 @@ import {
 	startRelay,
 	type Participant
 } from './support/index.js';
-import { expectVideoColor, join, newMeeting, sendChat } from './app.js';
+import {
+	expectVideoColor,
+	join,
+	newMeeting,
+	recordPeerConnections,
+	selectedCandidateTypes,
+	sendChat
+} from './app.js';
 
 const cleanup: (() => Promise<void>)[] = [];
-
-/** Test-side instrumentation: keeps every RTCPeerConnection the page creates in `window.__pcs`. */
-async function recordPeerConnections(page: Page) {
-	await page.addInitScript(() => {
-		const Native = window.RTCPeerConnection;
-		const pcs: RTCPeerConnection[] = [];
-		(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
-		window.RTCPeerConnection = class extends Native {
-			constructor(config?: RTCConfiguration) {
-				super(config);
-				pcs.push(this);
-			}
-		};
-	});
-}
-
-/** `local:remote` candidate types of the selected pair of every connected RTCPeerConnection. */
-async function selectedCandidateTypes(page: Page): Promise<string[]> {
-	return page.evaluate(async () => {
-		const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
-		const types: string[] = [];
-		for (const pc of pcs) {
-			if (pc.connectionState !== 'connected') continue;
-			const stats = [...(await pc.getStats()).values()] as Record<string, unknown>[];
-			const pair = stats.find(
-				(s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded'
-			);
-			const local = stats.find((s) => s.id === pair?.localCandidateId);
-			const remote = stats.find((s) => s.id === pair?.remoteCandidateId);
-			types.push(`${String(local?.candidateType)}:${String(remote?.candidateType)}`);
-		}
-		return types;
-	});
-}
 test.afterEach(async () => {
 	for (const fn of cleanup.splice(0).reverse()) await fn();
 });

@@ -51,3 +51,37 @@ export async function chatLog(page: Page): Promise<Locator> {
 	if ((await chatButton.getAttribute('aria-expanded')) !== 'true') await chatButton.click();
 	return page.getByRole('region', { name: 'Chat' }).getByRole('log');
 }
+
+/** Test-side instrumentation: keeps every RTCPeerConnection the page creates in `window.__pcs`. */
+export async function recordPeerConnections(page: Page) {
+	await page.addInitScript(() => {
+		const Native = window.RTCPeerConnection;
+		const pcs: RTCPeerConnection[] = [];
+		(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+		window.RTCPeerConnection = class extends Native {
+			constructor(config?: RTCConfiguration) {
+				super(config);
+				pcs.push(this);
+			}
+		};
+	});
+}
+
+/** `local:remote` candidate types of the selected pair of every connected RTCPeerConnection. */
+export async function selectedCandidateTypes(page: Page): Promise<string[]> {
+	return page.evaluate(async () => {
+		const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
+		const types: string[] = [];
+		for (const pc of pcs) {
+			if (pc.connectionState !== 'connected') continue;
+			const stats = [...(await pc.getStats()).values()] as Record<string, unknown>[];
+			const pair = stats.find(
+				(s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded'
+			);
+			const local = stats.find((s) => s.id === pair?.localCandidateId);
+			const remote = stats.find((s) => s.id === pair?.remoteCandidateId);
+			types.push(`${String(local?.candidateType)}:${String(remote?.candidateType)}`);
+		}
+		return types;
+	});
+}

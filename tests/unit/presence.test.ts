@@ -8,6 +8,7 @@ const VALID: Presence = {
 	peerId: 'peer-1',
 	dtls: 'sha-256 AB:CD:EF',
 	media: { mic: true, cam: false, screen: false },
+	joinedAt: 1_699_999_999_000,
 	hand: 1_700_000_000_000,
 	reaction: { name: 'Clap', at: 1_700_000_001_000 },
 	notViewing: ['peer-2']
@@ -26,8 +27,14 @@ describe('toPresence', () => {
 	});
 
 	it('reads the in-call fields leniently: absent or malformed means none', () => {
-		const { hand: _h, reaction: _r, notViewing: _n, ...older } = VALID;
-		expect(toPresence(older)).toEqual({ ...older, hand: null, reaction: null, notViewing: [] });
+		const { joinedAt: _j, hand: _h, reaction: _r, notViewing: _n, ...older } = VALID;
+		expect(toPresence(older)).toEqual({
+			...older,
+			joinedAt: null,
+			hand: null,
+			reaction: null,
+			notViewing: []
+		});
 		expect(
 			toPresence({
 				...VALID,

@@ -9,8 +9,15 @@ import {
 } from './devices';
 import { watchLevel } from './level-meter';
 
-/** Called when the track to send for `kind` changes (camera on/off, screen share, device switch). */
-export type TrackChangeListener = (kind: 'audio' | 'video', track: MediaStreamTrack) => void;
+/**
+ * Called when the track to send for `kind` changes (camera on/off, screen share, device switch).
+ * The previous track is stopped only after every listener's promise settled: Chromium stops
+ * encoding for good when a sender's track ends before `replaceTrack` swapped it out.
+ */
+export type TrackChangeListener = (
+	kind: 'audio' | 'video',
+	track: MediaStreamTrack
+) => void | Promise<unknown>;
 
 /**
  * The person's own camera, microphone and screen: one owner for every local track.
@@ -107,8 +114,11 @@ export class LocalMedia {
 		if (on) {
 			await this.#openCamera();
 		} else {
-			this.#closeCamera();
-			this.#emitVideo();
+			const previous = this.#camTrack;
+			this.#camTrack = null;
+			this.camera = null;
+			await this.#emitVideo();
+			previous?.stop();
 		}
 	}
 
@@ -141,21 +151,22 @@ export class LocalMedia {
 		if (!track) return;
 		track.contentHint = 'detail';
 		track.addEventListener('ended', () => this.stopScreenShare());
-		this.#screenTrack?.stop();
+		const previous = this.#screenTrack;
 		this.#screenTrack = track;
 		this.screen = stream;
 		this.sharing = true;
-		this.#emitVideo();
+		await this.#emitVideo();
+		previous?.stop();
 	}
 
 	/** Stops sharing and sends the camera (or black) again. */
 	stopScreenShare() {
-		if (!this.#screenTrack) return;
-		this.#screenTrack.stop();
+		const previous = this.#screenTrack;
+		if (!previous) return;
 		this.#screenTrack = null;
 		this.screen = null;
 		this.sharing = false;
-		this.#emitVideo();
+		void this.#emitVideo().then(() => previous.stop());
 	}
 
 	/** Watches the microphone level into `level` until `stopLevel()`. */
@@ -198,13 +209,13 @@ export class LocalMedia {
 			});
 			const track = stream.getAudioTracks()[0];
 			if (!track) return;
-			this.#micTrack?.stop();
+			const previous = this.#micTrack;
 			this.#micTrack = track;
 			track.enabled = this.micOn;
 			this.micId = track.getSettings().deviceId ?? this.micId;
-			this.#replaceInOutgoing('audio', track);
-			for (const listener of this.#listeners) listener('audio', track);
 			if (this.#stopMeter) this.watchLevel();
+			await this.#emit('audio', track);
+			previous?.stop();
 		} catch (error) {
 			this.micOn = false;
 			this.problem = describeMediaError(error, 'microphone').message;
@@ -222,27 +233,25 @@ export class LocalMedia {
 				track.stop();
 				return;
 			}
-			this.#camTrack?.stop();
+			const previous = this.#camTrack;
 			this.#camTrack = track;
 			this.cameraId = track.getSettings().deviceId ?? this.cameraId;
 			this.camera = new MediaStream([track]);
-			this.#emitVideo();
+			await this.#emitVideo();
+			previous?.stop();
 		} catch (error) {
 			this.camOn = false;
 			this.problem = describeMediaError(error, 'camera').message;
 		}
 	}
 
-	#closeCamera() {
-		this.#camTrack?.stop();
-		this.#camTrack = null;
-		this.camera = null;
+	#emitVideo(): Promise<void> {
+		return this.#emit('video', this.videoTrack);
 	}
 
-	#emitVideo() {
-		const track = this.videoTrack;
-		this.#replaceInOutgoing('video', track);
-		for (const listener of this.#listeners) listener('video', track);
+	async #emit(kind: 'audio' | 'video', track: MediaStreamTrack) {
+		this.#replaceInOutgoing(kind, track);
+		await Promise.allSettled([...this.#listeners].map((listener) => listener(kind, track)));
 	}
 
 	#replaceInOutgoing(kind: 'audio' | 'video', track: MediaStreamTrack) {

@@ -45,6 +45,8 @@ interface Link {
 
 /** How long a call may take to connect before it is retried (ms). */
 const CONNECT_TIMEOUT_MS = 20_000;
+/** How long a call may stay ICE-`disconnected` before it is dialled again (ms). */
+const DISCONNECTED_GRACE_MS = 5_000;
 /** How long an incoming call waits for its caller to appear in awareness (ms). */
 const PENDING_CALL_MS = 10_000;
 /** Back-off for retries: 1 s, 2 s, 4 s … at most 15 s, plus up to 30 % jitter (ms). */
@@ -197,6 +199,15 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		return this.#links.get(peerId)?.call?.peerConnection ?? null;
 	}
 
+	/** Every call's RTCPeerConnection, by remote peer id. */
+	connections(): Map<string, RTCPeerConnection> {
+		const result = new Map<string, RTCPeerConnection>();
+		for (const [peerId, { call }] of this.#links) {
+			if (call?.peerConnection) result.set(peerId, call.peerConnection);
+		}
+		return result;
+	}
+
 	/** Hangs up every call and leaves the relay. */
 	destroy() {
 		this.#destroyed = true;
@@ -294,6 +305,12 @@ export class Mesh extends ObservableV2<MeshEvents> {
 				this.#setState(peerId, link, 'connected');
 			} else if (state === 'disconnected') {
 				this.#setState(peerId, link, 'reconnecting');
+				// ICE may recover by itself (consent freshness, RFC 7675); if it does not, dial again:
+				// PeerJS cannot renegotiate, so a new call is how this mesh restarts ICE.
+				if (link.watchdog) clearTimeout(link.watchdog);
+				link.watchdog = setTimeout(() => {
+					if (link.call === call && link.state === 'reconnecting') call.close();
+				}, DISCONNECTED_GRACE_MS);
 			}
 		});
 		const ended = () => {

@@ -8,6 +8,7 @@ import { loadRelayConfig, type ResolvedRelay } from '$lib/relay/config';
 import { certificateFingerprint, loadCertificate } from '$lib/media/certificate';
 import { LocalMedia } from '$lib/media/local-media.svelte';
 import type { ConnectionStats } from '$lib/media/stats';
+import { CallMonitor, SELF } from './call-monitor';
 import { Mesh, newPeerIdentity, type CallState, type PeerIdentity } from '$lib/media/mesh';
 
 /** Where the person is in the meeting's life. */
@@ -27,6 +28,10 @@ export interface Participant {
 	hand: number | null;
 	/** Their latest reaction, while it is on screen. */
 	reaction: Presence['reaction'];
+	/** Peer ids whose video they do not show now. */
+	notViewing: string[];
+	/** When they joined (ms since the epoch), if known. */
+	joinedAt: number | null;
 	/** Their media (for yourself: your camera or screen). */
 	stream: MediaStream | null;
 	/** The call's state; null for yourself. */
@@ -41,8 +46,8 @@ export interface Notice {
 
 let nextNoticeId = 1;
 
-/** How often connection statistics are sampled (ms). */
-export const STATS_INTERVAL_MS = 2_000;
+/** A raised hand goes down after its owner has spoken this long without a pause (ms). */
+export const HAND_AUTO_LOWER_MS = 3_000;
 
 /** How long a reaction stays over the sender's tile (ms). */
 export const REACTION_MS = 3_000;
@@ -73,7 +78,7 @@ export class Meeting {
 	speaking = $state.raw<ReadonlySet<number>>(new Set());
 	/** The most recent active speaker (for the Speaker layout), or null. */
 	lastSpeaker = $state<number | null>(null);
-	/** Connection statistics per remote peer id, refreshed every {@link STATS_INTERVAL_MS}. */
+	/** Connection statistics per remote peer id, refreshed every few seconds. */
 	stats = $state.raw<ReadonlyMap<string, ConnectionStats>>(new Map());
 	/** The chosen audio output device ('' = system default). */
 	speakerId = $state('');
@@ -87,6 +92,9 @@ export class Meeting {
 	#relayError: string | null = null;
 	#sync: RoomSync | null = null;
 	#mesh: Mesh | null = null;
+	#monitor: CallMonitor | null = null;
+	#adaptedFor = '';
+	#hiddenTiles = new Set<string>();
 	#remoteStreams = new Map<string, MediaStream>();
 	#callStates = new Map<string, CallState>();
 	#cleanup: (() => void)[] = [];
@@ -176,6 +184,7 @@ export class Meeting {
 			peerId: null,
 			dtls: certificateFingerprint(certificate),
 			media: { mic: this.local.micOn, cam: this.local.camOn, screen: false },
+			joinedAt: Date.now(),
 			hand: null,
 			reaction: null,
 			notViewing: []
@@ -221,6 +230,10 @@ export class Meeting {
 
 	/** Turns the camera off or on and tells everyone. */
 	async toggleCamera() {
+		if (!this.local.camOn && this.videoFull) {
+			this.notify('This meeting is full for video. You can still talk, listen and chat.');
+			return;
+		}
 		await this.local.setCamera(!this.local.camOn);
 		this.#announceMedia();
 	}
@@ -300,6 +313,11 @@ export class Meeting {
 		for (const fn of this.#cleanup.splice(0)) fn();
 		this.#mesh?.destroy();
 		this.#mesh = null;
+		this.#monitor = null;
+		this.#adaptedFor = '';
+		this.#hiddenTiles.clear();
+		this.speaking = new Set();
+		this.stats = new Map();
 		const sync = this.#sync;
 		this.#sync = null;
 		this.local.stop();
@@ -326,30 +344,115 @@ export class Meeting {
 			identity: peerIdentity(this.code),
 			outgoing: () => this.local.outgoing
 		});
+		const monitor = new CallMonitor(mesh, { adapt: adaptationEnabled() });
 		this.#mesh = mesh;
+		this.#monitor = monitor;
+		monitor.listen(SELF, new MediaStream([this.local.audioTrack]));
 		this.#cleanup.push(
-			this.local.onTrackChange((kind, track) => void mesh.replaceTrack(kind, track))
+			this.local.onTrackChange(async (kind, track) => {
+				if (kind === 'audio') monitor.listen(SELF, new MediaStream([track]));
+				await mesh.replaceTrack(kind, track);
+				if (kind === 'video') this.#adapt(true);
+			}),
+			() => monitor.destroy()
 		);
 		mesh.on('open', (peerId) => {
 			sessionStorage.setItem(identityKey(this.code), JSON.stringify(mesh.identity));
-			const state = awareness.getLocalState() as Presence | null;
-			if (state) awareness.setLocalState({ ...state, peerId });
+			this.#updatePresence({ peerId });
 		});
 		mesh.on('stream', (peerId, stream) => {
 			this.#remoteStreams.set(peerId, stream);
+			monitor.listen(peerId, stream);
 			this.#onAwareness(awareness);
 		});
 		mesh.on('state', (peerId, state) => {
 			this.#callStates.set(peerId, state);
 			this.#onAwareness(awareness);
+			if (state === 'connected') this.#adapt(true);
 		});
 		mesh.on('ended', (peerId) => {
 			this.#remoteStreams.delete(peerId);
 			this.#callStates.delete(peerId);
+			monitor.forget(peerId);
 			this.#onAwareness(awareness);
 		});
 		mesh.on('warning', (text) => this.notify(text));
+		monitor.on('stats', (stats) => (this.stats = stats));
+		monitor.on('speakers', (speaking, last) => this.#onSpeakers(speaking, last, awareness));
 		mesh.start().catch((error: Error) => this.notify(`${error.message} Chat still works.`));
+	}
+
+	/** Maps the monitor's peer ids to tiles; lowers a raised hand once its owner talks a while. */
+	#onSpeakers(speaking: Set<string>, last: string | null, awareness: Awareness) {
+		const clientOf = (key: string) =>
+			key === SELF ? awareness.clientID : this.participants.find((p) => p.peerId === key)?.clientId;
+		const ids = [...speaking].map(clientOf).filter((id): id is number => id !== undefined);
+		if (ids.length !== this.speaking.size || ids.some((id) => !this.speaking.has(id))) {
+			this.speaking = new Set(ids);
+		}
+		if (last !== null && last !== SELF) {
+			const id = clientOf(last) ?? this.lastSpeaker;
+			if (id !== this.lastSpeaker) this.lastSpeaker = id;
+		}
+		if (this.handRaised && (this.#monitor?.speakingForMs(SELF) ?? 0) >= HAND_AUTO_LOWER_MS) {
+			this.setHand(false);
+			this.announcement = 'Your hand was lowered because you are speaking';
+		}
+	}
+
+	/**
+	 * Re-applies the outgoing video encodings when the room's size or who views us changed (or
+	 * always, with `force`, after a new call or track).
+	 */
+	#adapt(force = false) {
+		const self = this.participants.find((p) => p.self);
+		const paused = new Set(
+			this.participants
+				.filter((p) => !p.self && p.peerId && self?.peerId && p.notViewing.includes(self.peerId))
+				.map((p) => p.peerId as string)
+		);
+		const key = `${this.participants.length}|${[...paused].sort().join(',')}`;
+		if (!force && key === this.#adaptedFor) return;
+		this.#adaptedFor = key;
+		void this.#monitor?.adapt(this.participants.length, paused);
+	}
+
+	/**
+	 * The room cap for video (`/config.json` `room.videoCap`): past it, the latest to turn a camera on
+	 * stays in with audio only — every sender encodes once per peer, so a bigger mesh would fail all.
+	 */
+	#enforceVideoCap() {
+		const cap = this.#relay?.config.room.videoCap ?? Infinity;
+		// Every device ranks senders the same way (by join time), so only the newest step back.
+		const senders = this.participants
+			.filter((p) => p.media.cam || p.media.screen)
+			.sort((a, b) => (a.joinedAt ?? 0) - (b.joinedAt ?? 0) || a.clientId - b.clientId);
+		const rank = senders.findIndex((p) => p.self);
+		if (rank === -1 || rank < cap) return;
+		if (this.local.sharing) this.local.stopScreenShare();
+		void this.local.setCamera(false).then(() => this.#announceMedia());
+		this.notify(
+			`This meeting is full for video (${cap} people with video). You are in with audio only: you can still see, hear and chat with everyone.`
+		);
+	}
+
+	/** Whether the room's video cap is reached by others, so this person cannot turn video on. */
+	get videoFull(): boolean {
+		const cap = this.#relay?.config.room.videoCap ?? Infinity;
+		return (
+			this.participants.filter((p) => !p.self && (p.media.cam || p.media.screen)).length >= cap
+		);
+	}
+
+	/**
+	 * Tells peers whether their video is on screen here, so a sender can pause video nobody
+	 * looks at (a tile scrolled out of the strip).
+	 */
+	setTileVisible(peerId: string, visible: boolean) {
+		if (visible === !this.#hiddenTiles.has(peerId)) return;
+		if (visible) this.#hiddenTiles.delete(peerId);
+		else this.#hiddenTiles.add(peerId);
+		this.#updatePresence({ notViewing: [...this.#hiddenTiles] });
 	}
 
 	#announceMedia() {
@@ -398,6 +501,8 @@ export class Meeting {
 				media: p.media,
 				hand: p.hand,
 				reaction: p.reaction,
+				notViewing: p.notViewing,
+				joinedAt: p.joinedAt,
 				stream: self ? null : p.peerId ? (this.#remoteStreams.get(p.peerId) ?? null) : null,
 				connection: self || !p.peerId ? null : (this.#callStates.get(p.peerId) ?? 'connecting')
 			});
@@ -409,6 +514,8 @@ export class Meeting {
 		participants.sort((a, b) => order(a) - order(b));
 		this.#announceChanges(this.participants, participants);
 		this.participants = participants;
+		this.#adapt();
+		this.#enforceVideoCap();
 		this.#mesh?.setMembers(
 			participants
 				.filter((p) => !p.self && p.peerId)
@@ -438,4 +545,16 @@ function peerIdentity(code: string): PeerIdentity {
 	const identity = newPeerIdentity();
 	sessionStorage.setItem(identityKey(code), JSON.stringify(identity));
 	return identity;
+}
+
+/**
+ * Whether outgoing video follows the mesh size. On unless `localStorage['confer-adaptation']` is
+ * `off` (used by `npm run bench:mesh` to measure what adaptation saves).
+ */
+function adaptationEnabled(): boolean {
+	try {
+		return localStorage.getItem('confer-adaptation') !== 'off';
+	} catch {
+		return true;
+	}
 }

@@ -17,6 +17,8 @@ export type Presence = {
 	dtls: string | null;
 	/** what this participant is sending */
 	media: { mic: boolean; cam: boolean; screen: boolean };
+	/** when this participant joined the call (ms since the epoch), null if unknown */
+	joinedAt: number | null;
 	/** when the hand was raised (ms since the epoch), null when it is down */
 	hand: number | null;
 	/** the latest reaction sent (shown for a few seconds; never stored in the room document) */
@@ -67,6 +69,7 @@ export function toPresence(state: unknown): Presence | null {
 		peerId,
 		dtls,
 		media: { mic, cam, screen },
+		joinedAt: readFinite(state.joinedAt),
 		hand: readFinite(state.hand),
 		reaction: readReaction(state.reaction),
 		notViewing: Array.isArray(state.notViewing)

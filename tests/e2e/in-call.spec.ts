@@ -1,0 +1,286 @@
+// The in-call experience: hands, reactions, active speaker, layouts, devices, connection details
+// and mesh adaptation, each as another participant sees it.
+import { expect, test, type Page } from '@playwright/test';
+import {
+	launchParticipant,
+	startCoturn,
+	startRelay,
+	type Participant,
+	type ParticipantOptions
+} from './support/index.js';
+import { expectVideoColor, join, newMeeting, recordPeerConnections, tile } from './app.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+test.afterEach(async () => {
+	for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function person(opts: ParticipantOptions): Promise<Participant> {
+	const p = await launchParticipant(opts);
+	cleanup.push(() => p.close());
+	await recordPeerConnections(p.page);
+	return p;
+}
+
+const raiseHand = (page: Page) => page.getByRole('button', { name: 'Raise hand' });
+
+test('hands, reactions and the active speaker, as the other participant sees them', async () => {
+	// Alice's microphone plays a tone; Bob's is silent.
+	const alice = await person({ video: 'red', tone: 440 });
+	const bob = await person({ video: 'blue', tone: 'silent' });
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await expect(alice.page.getByRole('heading', { name: "You're the only one here" })).toBeVisible();
+	await join(bob.page, link, 'Bob');
+	await expect(alice.page.getByRole('heading', { name: "You're the only one here" })).toHaveCount(
+		0
+	);
+	await expectVideoColor(bob.page, 'Alice', 'red');
+
+	// Active speaker: Alice's tile is highlighted everywhere, Bob's never.
+	await expect(tile(bob.page, 'Alice')).toHaveAttribute('data-speaking', 'true');
+	await expect(tile(alice.page, 'Alice (you)')).toHaveAttribute('data-speaking', 'true');
+	await expect(tile(alice.page, 'Bob')).toHaveAttribute('data-speaking', 'false');
+	await expect(tile(bob.page, 'Bob (you)')).toHaveAttribute('data-speaking', 'false');
+
+	// Bob (silent) raises his hand: Alice sees it on the tile, first in the list, and hears of it.
+	await raiseHand(bob.page).click();
+	await expect(raiseHand(bob.page)).toHaveAttribute('aria-pressed', 'true');
+	await expect(tile(alice.page, 'Bob').getByRole('img', { name: 'Hand raised' })).toBeVisible();
+	await alice.page.getByRole('button', { name: 'Participants' }).click();
+	const list = alice.page.getByRole('region', { name: 'Participants' }).getByRole('listitem');
+	await expect(list.first()).toContainText('Bob');
+	await expect(list.first().getByRole('img', { name: 'Hand raised' })).toBeVisible();
+	await expect(alice.page.getByText('Bob raised their hand')).toBeAttached();
+	await raiseHand(bob.page).click();
+	await expect(tile(alice.page, 'Bob').getByRole('img', { name: 'Hand raised' })).toHaveCount(0);
+
+	// Alice raises hers while talking: it goes down by itself after she has spoken a while.
+	await raiseHand(alice.page).click();
+	await expect(tile(bob.page, 'Alice').getByRole('img', { name: 'Hand raised' })).toBeVisible();
+	await expect(tile(bob.page, 'Alice').getByRole('img', { name: 'Hand raised' })).toHaveCount(0, {
+		timeout: 15_000
+	});
+	await expect(raiseHand(alice.page)).toHaveAttribute('aria-pressed', 'false');
+
+	// A reaction shows over the sender's tile for everyone, and is not kept in the chat.
+	await bob.page.getByRole('button', { name: 'Send a reaction' }).click();
+	await bob.page.getByRole('button', { name: 'Thumbs up' }).click();
+	const reaction = tile(alice.page, 'Bob').getByRole('img', { name: 'Thumbs up' });
+	await expect(reaction).toBeVisible();
+	await expect(reaction).toHaveCount(0, { timeout: 10_000 });
+	await alice.page.getByRole('button', { name: 'Chat' }).click();
+	await expect(alice.page.getByRole('log')).not.toContainText('Thumbs up');
+});
+
+test('pinning and layouts change which tile is large', async () => {
+	const alice = await person({ video: 'red', tone: 440 });
+	const bob = await person({ video: 'blue', tone: 'silent' });
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await expectVideoColor(bob.page, 'Alice', 'red');
+	const large = (page: Page) => page.locator('figure[data-large="true"] figcaption');
+
+	// Auto: a grid of equals.
+	await expect(large(bob.page)).toHaveCount(0);
+	// Pin: the pinned tile is large, for this person only.
+	await bob.page.getByRole('button', { name: 'Pin Bob (you)' }).click();
+	await expect(large(bob.page)).toHaveText('Bob (you)');
+	await expect(large(alice.page)).toHaveCount(0);
+	await bob.page.getByRole('button', { name: 'Unpin Bob (you)' }).click();
+	await expect(large(bob.page)).toHaveCount(0);
+
+	// Speaker: the one making sound (Alice) is large.
+	await bob.page.getByRole('button', { name: 'Layout' }).click();
+	await bob.page.getByRole('menuitemradio', { name: 'Speaker' }).click();
+	await expect(large(bob.page)).toHaveText('Alice');
+
+	// Auto again: a shared screen is shown large by itself.
+	await bob.page.getByRole('button', { name: 'Layout' }).click();
+	await bob.page.getByRole('menuitemradio', { name: 'Auto' }).click();
+	await expect(large(bob.page)).toHaveCount(0);
+	await alice.page.getByRole('button', { name: 'Share screen' }).click();
+	await expect(large(bob.page)).toHaveText('Alice');
+
+	// Grid: everyone equal even while sharing.
+	await bob.page.getByRole('button', { name: 'Layout' }).click();
+	await bob.page.getByRole('menuitemradio', { name: 'Grid' }).click();
+	await expect(large(bob.page)).toHaveCount(0);
+});
+
+test('switching camera and microphone in Settings keeps the call going', async () => {
+	// Three fake devices, not two: Chromium's second fake camera (`fake_device_1`) delivers Y16 depth
+	// frames that its video encoder never receives, even in a bare two-RTCPeerConnection page with
+	// no app code, so the switch goes to `fake_device_2` (I420 via MJPEG), like a real second camera.
+	const alice = await person({ deviceCount: 3 });
+	const bob = await person({ video: 'blue', tone: 660 });
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await expect.poll(() => framesDecoded(bob.page), { timeout: 30_000 }).toBeGreaterThan(0);
+
+	await alice.page.getByRole('button', { name: 'Settings' }).click();
+	const dialog = alice.page.getByRole('dialog', { name: 'Settings' });
+	const camera = dialog.getByRole('combobox', { name: 'Camera' });
+	const microphone = dialog.getByRole('combobox', { name: 'Microphone' });
+	await expect(camera.getByRole('option')).toHaveCount(3);
+	const before = await sentDeviceIds(alice.page);
+	const other = await camera.getByRole('option', { name: 'fake_device_2' }).getAttribute('value');
+	expect(other).toBeTruthy();
+	expect(other).not.toBe(before.video);
+	await camera.selectOption(other!);
+	await expect.poll(async () => (await sentDeviceIds(alice.page)).video).toBe(other);
+
+	const mics = await microphone
+		.getByRole('option')
+		.evaluateAll((o) => o.map((e) => (e as HTMLOptionElement).value));
+	const otherMic = mics.find((id) => id !== before.audio);
+	expect(otherMic).toBeTruthy();
+	await microphone.selectOption(otherMic!);
+	await expect.poll(async () => (await sentDeviceIds(alice.page)).audio).toBe(otherMic);
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	await expect(dialog).toHaveCount(0);
+
+	// Same call, new camera: Bob's view of Alice keeps getting frames.
+	const decoded = await framesDecoded(bob.page);
+	await expect
+		.poll(() => framesDecoded(bob.page), { timeout: 20_000 })
+		.toBeGreaterThan(decoded + 30);
+});
+
+test('connection details show a relayed route through TURN', async () => {
+	const coturn = await startCoturn();
+	cleanup.push(() => coturn.stop());
+	const relay = await startRelay({
+		TURN_URLS: coturn.url,
+		TURN_SECRET: coturn.secret,
+		ICE_TRANSPORT_POLICY: 'relay'
+	});
+	cleanup.push(() => relay.stop());
+	const alice = await person({ video: 'red', tone: 440, baseURL: relay.url });
+	const bob = await person({ video: 'blue', tone: 660, baseURL: relay.url });
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await expectVideoColor(bob.page, 'Alice', 'red');
+
+	await expect(
+		tile(bob.page, 'Alice').getByRole('img', { name: /^Connection (good|fair|poor)$/ })
+	).toBeVisible();
+	await bob.page.getByRole('button', { name: 'Connection details for Alice' }).click();
+	const dialog = bob.page.getByRole('dialog', { name: 'Connection details for Alice' });
+	await expect(dialog).toContainText('relayed (TURN)');
+	await expect(dialog).toContainText(/Round-trip time\s*\d+ ms/);
+	await expect(dialog).toContainText(/Bitrate in\s*[\d,.]+ kbit\/s/);
+	await expect(dialog).toContainText(/Resolution\s*\d+×\d+/);
+	await bob.page.keyboard.press('Escape');
+	await expect(dialog).toHaveCount(0);
+});
+
+test('with four people, each sender keeps video to each peer within the 4–6 person cap', async () => {
+	// Chromium's built-in fake camera (640×480, moving), so the encoder has real work to do.
+	const people = [await person({}), await person({}), await person({}), await person({})];
+	const names = ['Ann', 'Ben', 'Cai', 'Dee'];
+	const link = await newMeeting(people[0]!.page);
+	await join(people[0]!.page, link, names[0]!);
+	await join(people[1]!.page, link, names[1]!);
+	// Two people: up to 1.5 Mbit/s per peer.
+	await expect.poll(() => videoCaps(people[0]!.page), { timeout: 30_000 }).toEqual([1_500_000]);
+	await join(people[2]!.page, link, names[2]!);
+	await join(people[3]!.page, link, names[3]!);
+	for (const p of people) {
+		await expect
+			.poll(() => videoCaps(p.page), { timeout: 30_000 })
+			.toEqual([500_000, 500_000, 500_000]);
+	}
+	await people[0]!.page.waitForTimeout(4_000);
+	for (const p of people) {
+		const rates = await outboundVideoKbps(p.page, 3_000);
+		expect(rates).toHaveLength(3);
+		for (const kbps of rates) expect(kbps).toBeLessThanOrEqual(500);
+		const heights = await outboundHeights(p.page);
+		for (const h of heights) expect(h).toBeLessThanOrEqual(360);
+	}
+});
+
+type Pcs = { __pcs?: RTCPeerConnection[] };
+
+/** Device ids of the tracks the page sends on its media call (the PeerJS connection). */
+async function sentDeviceIds(page: Page): Promise<{ audio?: string; video?: string }> {
+	return page.evaluate(() => {
+		const result: { audio?: string; video?: string } = {};
+		for (const pc of (window as unknown as Pcs).__pcs ?? []) {
+			if (pc.connectionState !== 'connected') continue;
+			for (const sender of pc.getSenders()) {
+				const track = sender.track;
+				if (track?.kind === 'audio' || track?.kind === 'video')
+					result[track.kind] = track.getSettings().deviceId;
+			}
+		}
+		return result;
+	});
+}
+
+/** Video frames decoded so far on the page's media calls (getStats inbound-rtp `framesDecoded`). */
+async function framesDecoded(page: Page): Promise<number> {
+	return page.evaluate(async () => {
+		let frames = 0;
+		for (const pc of (window as unknown as Pcs).__pcs ?? []) {
+			if (pc.connectionState !== 'connected') continue;
+			(await pc.getStats()).forEach((s: Record<string, unknown>) => {
+				if (s.type === 'inbound-rtp' && s.kind === 'video') frames += Number(s.framesDecoded ?? 0);
+			});
+		}
+		return frames;
+	});
+}
+
+/** `maxBitrate` of the video sender on each connected media call, in bit/s. */
+async function videoCaps(page: Page): Promise<number[]> {
+	return page.evaluate(() =>
+		((window as unknown as Pcs).__pcs ?? [])
+			.filter((pc) => pc.connectionState === 'connected')
+			.flatMap((pc) => pc.getSenders().filter((s) => s.track?.kind === 'video'))
+			.map((s) => s.getParameters().encodings[0]?.maxBitrate ?? 0)
+	);
+}
+
+/** Outbound video bitrate per media call over `ms`, in kbit/s (from getStats bytesSent). */
+async function outboundVideoKbps(page: Page, ms: number): Promise<number[]> {
+	return page.evaluate(async (ms) => {
+		const pcs = ((window as unknown as Pcs).__pcs ?? []).filter(
+			(pc) => pc.connectionState === 'connected' && pc.getSenders().some((s) => s.track)
+		);
+		const sent = async (pc: RTCPeerConnection) => {
+			let bytes = 0;
+			let at = 0;
+			(await pc.getStats()).forEach((s: Record<string, unknown>) => {
+				if (s.type === 'outbound-rtp' && s.kind === 'video') {
+					bytes += Number(s.bytesSent);
+					at = Number(s.timestamp);
+				}
+			});
+			return { bytes, at };
+		};
+		const first = await Promise.all(pcs.map(sent));
+		await new Promise((resolve) => setTimeout(resolve, ms));
+		const second = await Promise.all(pcs.map(sent));
+		return second.map((b, i) => ((b.bytes - first[i]!.bytes) * 8) / (b.at - first[i]!.at));
+	}, ms);
+}
+
+/** Height of the encoded outbound video per media call (getStats frameHeight). */
+async function outboundHeights(page: Page): Promise<number[]> {
+	return page.evaluate(async () => {
+		const heights: number[] = [];
+		for (const pc of (window as unknown as Pcs).__pcs ?? []) {
+			if (pc.connectionState !== 'connected' || !pc.getSenders().some((s) => s.track)) continue;
+			(await pc.getStats()).forEach((s: Record<string, unknown>) => {
+				if (s.type === 'outbound-rtp' && s.kind === 'video' && typeof s.frameHeight === 'number')
+					heights.push(s.frameHeight);
+			});
+		}
+		return heights;
+	});
+}
