@@ -46,7 +46,7 @@ export interface Notice {
 
 let nextNoticeId = 1;
 
-/** A raised hand goes down after its owner has spoken this long without a pause (ms). */
+/** A raised hand goes down once its owner has spoken this long without a pause since raising it (ms). */
 export const HAND_AUTO_LOWER_MS = 3_000;
 
 /** How long a reaction stays over the sender's tile (ms). */
@@ -394,7 +394,12 @@ export class Meeting {
 			const id = clientOf(last) ?? this.lastSpeaker;
 			if (id !== this.lastSpeaker) this.lastSpeaker = id;
 		}
-		if (this.handRaised && (this.#monitor?.speakingForMs(SELF) ?? 0) >= HAND_AUTO_LOWER_MS) {
+		const raisedAt = this.participants.find((p) => p.self)?.hand ?? null;
+		const spokenMs = Math.min(
+			this.#monitor?.speakingForMs(SELF) ?? 0,
+			raisedAt === null ? 0 : Date.now() - raisedAt
+		);
+		if (raisedAt !== null && spokenMs >= HAND_AUTO_LOWER_MS) {
 			this.setHand(false);
 			this.announcement = 'Your hand was lowered because you are speaking';
 		}
