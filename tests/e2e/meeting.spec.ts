@@ -5,14 +5,18 @@ import {
 	dominantColor,
 	launchParticipant,
 	peakFrequency,
+	startCoturn,
+	startRelay,
 	videoColor,
 	type Participant
 } from './support/index.js';
 import { chatLog, expectVideoColor, join, newMeeting, sendChat, tile } from './app.js';
 
 const people: Participant[] = [];
+const stops: (() => Promise<void>)[] = [];
 test.afterEach(async () => {
 	await Promise.all(people.splice(0).map((p) => p.close()));
+	for (const stop of stops.splice(0)) await stop();
 });
 
 async function person(video: 'red' | 'green' | 'blue' | 'yellow', tone: 440 | 660 | 880 | 1100) {
@@ -171,4 +175,41 @@ test('a link without its key says so and offers a new meeting', async () => {
 	await expect(alice.page.getByRole('alert')).toContainText('missing its key');
 	await alice.page.getByRole('button', { name: 'New meeting' }).click();
 	await expect(alice.page.getByRole('button', { name: 'Join now' })).toBeVisible();
+});
+
+test('camera and microphone blocked: the person is told how to fix it and can still join and chat', async () => {
+	// Without media permission Chromium hides host candidates behind mDNS names, which nothing
+	// resolves in the loopback namespace; as in a real deployment, TURN gives the path.
+	const coturn = await startCoturn();
+	const relay = await startRelay({ TURN_URLS: coturn.url, TURN_SECRET: coturn.secret });
+	stops.push(
+		() => relay.stop(),
+		() => coturn.stop()
+	);
+	const blocked = await launchParticipant({
+		extraArgs: ['--use-fake-ui-for-media-stream=deny'],
+		baseURL: relay.url
+	});
+	people.push(blocked);
+	await blocked.context.clearPermissions();
+	const bob = await launchParticipant({ video: 'blue', tone: 660, baseURL: relay.url });
+	people.push(bob);
+
+	const link = await newMeeting(blocked.page);
+	const alert = blocked.page.getByRole('alert');
+	await expect(alert).toContainText("isn't allowed to use your");
+	await expect(alert).toContainText('site settings');
+	await expect(blocked.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
+		'aria-pressed',
+		'false'
+	);
+	await join(blocked.page, link, 'Dana');
+	await join(bob.page, link, 'Bob');
+	await expect(
+		tile(bob.page, 'Dana').getByRole('img', { name: "Dana's camera is off" })
+	).toBeVisible();
+	await expect(tile(bob.page, 'Dana').getByRole('img', { name: 'Microphone off' })).toBeVisible();
+	await expectVideoColor(blocked.page, 'Bob', 'blue');
+	await sendChat(blocked.page, 'No camera here, but I can type');
+	await expect(await chatLog(bob.page)).toContainText('No camera here, but I can type');
 });
