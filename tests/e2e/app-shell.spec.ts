@@ -4,8 +4,6 @@ import {
 	formatViolations,
 	launchParticipant,
 	seriousViolations,
-	startCoturn,
-	startRelay,
 	type Participant
 } from './support/index.js';
 import {
@@ -14,7 +12,8 @@ import {
 	newMeeting,
 	recordPeerConnections,
 	selectedCandidateTypes,
-	sendChat
+	sendChat,
+	startTurnRelay
 } from './app.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -82,14 +81,8 @@ test('axe finds no serious or critical violations on home, prejoin and call', as
 });
 
 test('a call with iceTransportPolicy "relay" connects through coturn with the relay’s TURN credentials', async () => {
-	const coturn = await startCoturn();
-	cleanup.push(() => coturn.stop());
-	const relay = await startRelay({
-		TURN_URLS: coturn.url,
-		TURN_SECRET: coturn.secret,
-		ICE_TRANSPORT_POLICY: 'relay'
-	});
-	cleanup.push(() => relay.stop());
+	const relay = await startTurnRelay('relay');
+	cleanup.push(relay.stop);
 
 	const alice = await person({ video: 'red', tone: 440, baseURL: relay.url });
 	const bob = await person({ video: 'blue', tone: 660, baseURL: relay.url });

@@ -1,6 +1,12 @@
 // Driving Confer through its UI contract (roles and names from the meeting-core issue).
 import { expect, type Locator, type Page } from '@playwright/test';
-import { dominantColor, videoColor, type ColorName } from './support/index.js';
+import {
+	dominantColor,
+	startCoturn,
+	startRelay,
+	videoColor,
+	type ColorName
+} from './support/index.js';
 
 /** Home → "New meeting": returns the meeting link (with its secret) from the address bar. */
 export async function newMeeting(page: Page): Promise<string> {
@@ -84,4 +90,31 @@ export async function selectedCandidateTypes(page: Page): Promise<string[]> {
 		}
 		return types;
 	});
+}
+
+/**
+ * A coturn and a second relay that hands out its TURN credentials (`policy` 'relay' forces every
+ * connection through TURN). Returns the relay's URL and one function that stops both.
+ */
+export async function startTurnRelay(
+	policy: 'all' | 'relay'
+): Promise<{ url: string; stop: () => Promise<void> }> {
+	const coturn = await startCoturn();
+	try {
+		const relay = await startRelay({
+			TURN_URLS: coturn.url,
+			TURN_SECRET: coturn.secret,
+			ICE_TRANSPORT_POLICY: policy
+		});
+		return {
+			url: relay.url,
+			stop: async () => {
+				await relay.stop();
+				await coturn.stop();
+			}
+		};
+	} catch (error) {
+		await coturn.stop();
+		throw error;
+	}
 }

@@ -1,14 +1,15 @@
 // The in-call experience: hands, reactions, active speaker, layouts, devices, connection details
 // and mesh adaptation, each as another participant sees it.
 import { expect, test, type Page } from '@playwright/test';
+import { launchParticipant, type Participant, type ParticipantOptions } from './support/index.js';
 import {
-	launchParticipant,
-	startCoturn,
-	startRelay,
-	type Participant,
-	type ParticipantOptions
-} from './support/index.js';
-import { expectVideoColor, join, newMeeting, recordPeerConnections, tile } from './app.js';
+	expectVideoColor,
+	join,
+	newMeeting,
+	recordPeerConnections,
+	startTurnRelay,
+	tile
+} from './app.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 test.afterEach(async () => {
@@ -150,14 +151,8 @@ test('switching camera and microphone in Settings keeps the call going', async (
 });
 
 test('connection details show a relayed route through TURN', async () => {
-	const coturn = await startCoturn();
-	cleanup.push(() => coturn.stop());
-	const relay = await startRelay({
-		TURN_URLS: coturn.url,
-		TURN_SECRET: coturn.secret,
-		ICE_TRANSPORT_POLICY: 'relay'
-	});
-	cleanup.push(() => relay.stop());
+	const relay = await startTurnRelay('relay');
+	cleanup.push(relay.stop);
 	const alice = await person({ video: 'red', tone: 440, baseURL: relay.url });
 	const bob = await person({ video: 'blue', tone: 660, baseURL: relay.url });
 	const link = await newMeeting(alice.page);

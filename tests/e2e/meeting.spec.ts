@@ -5,12 +5,18 @@ import {
 	dominantColor,
 	launchParticipant,
 	peakFrequency,
-	startCoturn,
-	startRelay,
 	videoColor,
 	type Participant
 } from './support/index.js';
-import { chatLog, expectVideoColor, join, newMeeting, sendChat, tile } from './app.js';
+import {
+	chatLog,
+	expectVideoColor,
+	join,
+	newMeeting,
+	sendChat,
+	startTurnRelay,
+	tile
+} from './app.js';
 
 const people: Participant[] = [];
 const stops: (() => Promise<void>)[] = [];
@@ -180,12 +186,8 @@ test('a link without its key says so and offers a new meeting', async () => {
 test('camera and microphone blocked: the person is told how to fix it and can still join and chat', async () => {
 	// Without media permission Chromium hides host candidates behind mDNS names, which nothing
 	// resolves in the loopback namespace; as in a real deployment, TURN gives the path.
-	const coturn = await startCoturn();
-	const relay = await startRelay({ TURN_URLS: coturn.url, TURN_SECRET: coturn.secret });
-	stops.push(
-		() => relay.stop(),
-		() => coturn.stop()
-	);
+	const relay = await startTurnRelay('all');
+	stops.push(relay.stop);
 	const blocked = await launchParticipant({
 		extraArgs: ['--use-fake-ui-for-media-stream=deny'],
 		baseURL: relay.url
