@@ -1,0 +1,865 @@
+// `npm run bench:mesh`: what a mesh call costs each participant's machine as the room grows, and
+// what mesh adaptation (src/lib/media/adaptation.ts) saves, side by side in one run. Prints
+// figures, asserts nothing; exits non-zero only when something broke.
+//
+// For 2, 3 and 4 people, each with adaptation on and off (6 scenarios), one headless Chromium
+// process per person (Chromium's built-in fake camera, a moving test pattern, at the size the app
+// asks for, 1280×720 at 20 fps; and a tone each) and our relay (`node signaling/dist/main.js`) on
+// loopback. Run through `bash tests/tools/e2e.sh bench:mesh`, which makes the tone fixtures and,
+// as root, a loopback-only network namespace (shared TESTING.md). Adaptation off:
+// `localStorage['confer-adaptation'] = 'off'` before the app loads (src/lib/meeting/
+// meeting.svelte.ts reads it when joining; off, every room gets the 1–3 person profile).
+//
+// Per scenario: everyone joins one new meeting; once every page shows a playing video in the tile
+// of every other person, SETTLE_S seconds for congestion control to ramp up (on loopback it still
+// starts near 300 kbit/s and climbs for tens of seconds on a busy machine), then a window of
+// WINDOW_S seconds over which we take:
+// - CPU per browser: utime + stime (+ cutime + cstime, so processes that exit mid-window still
+//   count) of the browser's whole process tree from /proc/<pid>/stat, in clock ticks (`getconf
+//   CLK_TCK`), over the window; printed as CPU seconds per second of call (1.00 = one core busy).
+//   Playwright's `Browser` has no process id, so browsers are started with
+//   `chromium.launchServer`, whose `process()` is the Chromium main process. Also the machine's
+//   busy share of all cores (/proc/stat), which counts anything else running too.
+// - From `getStats` on every RTCPeerConnection with video (an init script records them; y-webrtc's
+//   data-only connections have no RTP statistics and are skipped): received frames per second per
+//   remote tile (inbound-rtp `framesDecoded`), sent frames per second, sent kbit/s per peer
+//   (outbound-rtp `bytesSent`), the encoded height (outbound-rtp `frameHeight`), the sender's
+//   bitrate cap (`maxBitrate` of its encoding), and the shares of the window the encoder was held
+//   back by CPU and by bandwidth (`qualityLimitationDurations`).
+//
+// Env: WINDOW_S (default 15) measuring window, SETTLE_S (default 10) wait before it, SIZES
+// (default "2,3,4") room sizes, 2–4.
+import { chromium } from '@playwright/test';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MEDIA = `${ROOT}tests/.media/`;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Up to four people: their names and microphone tones (tests/.media/tone-HZ.wav). */
+const PEOPLE = /** @type {const} */ ([
+	['Ann', 440],
+	['Ben', 660],
+	['Cai', 880],
+	['Dee', 1100]
+]);
+/** Upper bound of one scenario, ms: setup gets what settling and the window leave. */
+const SCENARIO_BUDGET_MS = 90_000;
+/** Machine busy share (0–1) from which CPU figures are capped by the cores, not by the work. */
+const SATURATED = 0.95;
+/** Least time given to launching everyone, joining and waiting for every call, ms. */
+const MIN_SETUP_TIMEOUT_MS = 30_000;
+/** Upper bound of closing a scenario's browsers, ms. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * @typedef {import('@playwright/test').BrowserServer} BrowserServer
+ * @typedef {import('@playwright/test').Page} Page
+ * @typedef {{ name: string, server: BrowserServer, pid: number, page: Page, errors: string[] }}
+ *   Person `pid`: the Chromium main process
+ * @typedef {{ at: number, frames: number }} Inbound inbound-rtp video of one connection; `at`: ms
+ * @typedef {{ at: number, bytes: number, frames: number, height: number, cpuLimitedS: number,
+ *   bandwidthLimitedS: number, maxBitrate: number | null }} Outbound outbound-rtp video of one
+ *   connection; `at`: ms; `…LimitedS`: seconds so far the encoder was held back by CPU or by
+ *   bandwidth; `maxBitrate`: the sender's cap, bit/s
+ * @typedef {{ pc: number, inbound: Inbound | null, outbound: Outbound | null }} PcStats one
+ *   RTCPeerConnection with video, by its index in `window.__pcs`
+ * @typedef {{ cpu: number, recvFps: number[], sentFps: number[], kbps: number[], heights: number[],
+ *   cpuLimited: number[], bandwidthLimited: number[], caps: (number | null)[] }} Figures one
+ *   browser's, per remote tile or per sending connection; `cpu`: CPU s/s; `…Limited`: 0–1
+ * @typedef {{ size: number, adapt: boolean, cpuPerBrowser: number[], machineBusy: number,
+ *   recvFps: number[], sentFps: number[], kbps: number[], heights: number[], cpuLimited: number[],
+ *   bandwidthLimited: number[], caps: (number | null)[], camera: string }} Result per browser, per
+ *   tile or per sending connection; `cpuPerBrowser`: CPU s/s; `machineBusy`, `…Limited`: 0–1
+ */
+
+/** Cleanup steps, run last-in first-out by {@link cleanUp}. @type {(() => Promise<void>)[]} */
+const cleanups = [];
+/** Browsers running now, closed by {@link cleanUp} if a scenario did not close them. */
+const openBrowsers = /** @type {Set<BrowserServer>} */ (new Set());
+
+/**
+ * A number from the environment variable `name`, `fallback` when unset.
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} min
+ * @throws Error when the value is not a number ≥ `min`.
+ */
+function envNumber(name, fallback, min) {
+	const raw = process.env[name];
+	if (raw === undefined || raw === '') return fallback;
+	const value = Number(raw);
+	if (!Number.isFinite(value) || value < min) {
+		throw new Error(`${name} must be a number ≥ ${min}, got "${raw}"`);
+	}
+	return value;
+}
+
+/**
+ * Room sizes from `SIZES` (comma-separated, each 2–4), default 2, 3, 4.
+ * @throws Error on anything else.
+ */
+function envSizes() {
+	const raw = process.env.SIZES?.trim() || '2,3,4';
+	const sizes = raw.split(',').map(Number);
+	if (!sizes.every((n) => Number.isInteger(n) && n >= 2 && n <= PEOPLE.length)) {
+		throw new Error(`SIZES must list room sizes from 2 to ${PEOPLE.length}, got "${raw}"`);
+	}
+	return sizes;
+}
+
+/** @param {number} ms */
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Settles like `promise`, or rejects after `ms` with an error naming `what`.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @param {string} what
+ * @returns {Promise<T>}
+ */
+async function withTimeout(promise, ms, what) {
+	/** @type {ReturnType<typeof setTimeout> | undefined} */
+	let timer;
+	const timeout = new Promise((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+	});
+	try {
+		return /** @type {T} */ (await Promise.race([promise, timeout]));
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+/** Arithmetic mean; NaN for none. @param {number[]} values */
+const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** A free TCP port on 127.0.0.1. @returns {Promise<number>} */
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			const port = typeof address === 'object' && address !== null ? address.port : 0;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** Builds the app and the relay when either is missing (`npm run build`). */
+function buildIfMissing() {
+	if (existsSync(`${ROOT}build/index.html`) && existsSync(`${ROOT}signaling/dist/main.js`)) return;
+	console.log('bench:mesh: build/ or signaling/dist/ is missing: npm run build');
+	const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+	if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+}
+
+/**
+ * A copy of `build/` in a temporary directory (removed on exit), so that a rebuild in the working
+ * tree during the bench cannot serve the browsers a half-written app.
+ * @returns {string}
+ */
+function snapshotBuild() {
+	const dir = mkdtempSync(join(tmpdir(), 'confer-bench-mesh-'));
+	cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+	cpSync(`${ROOT}build`, dir, { recursive: true });
+	if (!existsSync(join(dir, 'index.html'))) {
+		throw new Error('build/ changed while it was copied (is a build running?): try again');
+	}
+	return dir;
+}
+
+/**
+ * Starts the relay (`signaling/dist/main.js`) serving `staticDir` on a free loopback port; resolves
+ * with its origin once it prints `listening on http://…`.
+ * @param {string} staticDir
+ * @returns {Promise<string>}
+ */
+async function startRelay(staticDir) {
+	const port = await freePort();
+	const child = spawn(process.execPath, ['signaling/dist/main.js'], {
+		cwd: ROOT,
+		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATIC_DIR: staticDir },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	const running = () => child.exitCode === null && child.signalCode === null;
+	cleanups.push(async () => {
+		if (running()) child.kill('SIGTERM');
+		await withTimeout(exited, 7000, 'stopping the relay').catch(() => child.kill('SIGKILL'));
+	});
+	// Last resort if this process exits before the cleanup is done.
+	process.once('exit', () => {
+		if (running()) child.kill('SIGKILL');
+	});
+	return withTimeout(
+		new Promise((resolve, reject) => {
+			/** @param {Buffer} chunk */
+			const onData = (chunk) => {
+				output += chunk.toString();
+				const match = /listening on (http:\/\/\S+)/.exec(output);
+				if (match?.[1]) resolve(match[1].replace(/\/$/, ''));
+			};
+			child.stdout.on('data', onData);
+			child.stderr.on('data', onData);
+			child.once('error', reject);
+			void exited.then(() => reject(new Error(`the relay exited early:\n${output}`)));
+		}),
+		15_000,
+		'starting the relay'
+	).catch((error) => {
+		throw new Error(`${error.message}\nrelay output:\n${output}`);
+	});
+}
+
+/**
+ * A fixture file in tests/.media/.
+ * @param {string} name
+ */
+function mediaFile(name) {
+	const file = MEDIA + name;
+	if (!existsSync(file)) {
+		throw new Error(`${file} is missing: run \`npm run bench:mesh\`, which makes it`);
+	}
+	return file;
+}
+
+/**
+ * Chromium flags for one person: Chromium's own fake camera (a moving pattern, so the encoder works
+ * as it would on a real camera), the microphone from a tone fixture, autoplay with sound, loopback
+ * ICE, quiet on a closed network (shared TESTING.md).
+ * @param {number} tone microphone tone fixture, Hz
+ */
+function participantArgs(tone) {
+	const args = [
+		'--use-fake-ui-for-media-stream',
+		'--use-fake-device-for-media-stream',
+		'--autoplay-policy=no-user-gesture-required',
+		'--allow-loopback-in-peer-connection',
+		'--disable-background-networking',
+		'--disable-component-update',
+		'--disable-sync',
+		'--no-first-run',
+		'--disable-quic',
+		`--use-file-for-fake-audio-capture=${mediaFile(`tone-${tone}.wav`)}`
+	];
+	if (process.getuid?.() === 0) args.push('--no-sandbox');
+	return args;
+}
+
+/**
+ * In every page, before the app: the adaptation switch (`'off'` stored, or removed so the app's
+ * default, on, applies), and every RTCPeerConnection kept in `window.__pcs` (as tests/e2e/app.ts
+ * `recordPeerConnections`).
+ * @param {boolean} adapt
+ */
+function pageInitScript(adapt) {
+	try {
+		if (adapt) localStorage.removeItem('confer-adaptation');
+		else localStorage.setItem('confer-adaptation', 'off');
+	} catch {
+		// No storage on this page (about:blank): the app's pages have it.
+	}
+	const Native = window.RTCPeerConnection;
+	/** @type {RTCPeerConnection[]} */
+	const pcs = [];
+	Object.defineProperty(window, '__pcs', { value: pcs });
+	window.RTCPeerConnection = class extends Native {
+		/** @param {RTCConfiguration} [config] */
+		constructor(config) {
+			super(config);
+			pcs.push(this);
+		}
+	};
+}
+
+/**
+ * Launches one person: a headless Chromium process of their own (fake media is per process), driven
+ * over Playwright's browser server so that its process id is known, with one context on the relay's
+ * origin and one page.
+ * @param {string} name
+ * @param {number} tone
+ * @param {string} baseURL
+ * @param {boolean} adapt
+ * @returns {Promise<Person>}
+ * @throws Error when the browser does not start or has no process id.
+ */
+async function launchPerson(name, tone, baseURL, adapt) {
+	const server = await chromium.launchServer({
+		executablePath: CHROMIUM,
+		headless: true,
+		host: '127.0.0.1',
+		args: participantArgs(tone),
+		// Our own SIGINT/SIGTERM handler closes the browsers and then stops the relay.
+		handleSIGINT: false,
+		handleSIGTERM: false,
+		handleSIGHUP: false
+	});
+	openBrowsers.add(server);
+	const pid = server.process().pid;
+	if (pid === undefined) throw new Error(`${name}'s browser has no process id`);
+	const browser = await chromium.connect(server.wsEndpoint());
+	const context = await browser.newContext({
+		baseURL,
+		viewport: { width: 1280, height: 800 },
+		permissions: ['camera', 'microphone'],
+		serviceWorkers: 'allow'
+	});
+	await context.addInitScript(pageInitScript, adapt);
+	const page = await context.newPage();
+	/** @type {string[]} */
+	const errors = [];
+	page.on('console', (message) => {
+		if (message.type() === 'error') errors.push(`${name}: console.error: ${message.text()}`);
+	});
+	page.on('pageerror', (error) => errors.push(`${name}: pageerror: ${error.message}`));
+	return { name, server, pid, page, errors };
+}
+
+/**
+ * Closes `browsers` (bounded by {@link CLOSE_TIMEOUT_MS}; a browser that hangs is killed with its
+ * child processes).
+ * @param {BrowserServer[]} browsers
+ */
+async function closeBrowsers(browsers) {
+	await Promise.all(
+		browsers.map(async (server) => {
+			openBrowsers.delete(server);
+			await withTimeout(server.close(), CLOSE_TIMEOUT_MS, 'closing a browser').catch(() => {
+				const pid = server.process().pid;
+				if (pid !== undefined) killTree(pid);
+			});
+		})
+	);
+}
+
+/**
+ * Every process in /proc: its parent and its CPU so far (utime + stime + cutime + cstime, clock
+ * ticks; proc(5)). Processes that vanish while being read are left out.
+ * @returns {Map<number, { ppid: number, ticks: number }>}
+ */
+function processTable() {
+	/** @type {Map<number, { ppid: number, ticks: number }>} */
+	const table = new Map();
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		let stat;
+		try {
+			stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+		} catch {
+			continue;
+		}
+		// Fields after the command name, which is in parentheses and may itself hold spaces or ')'.
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		// fields[0] is field 3 (state): ppid is field 4, utime…cstime fields 14–17.
+		const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+		table.set(Number(entry), { ppid: Number(fields[1]), ticks });
+	}
+	return table;
+}
+
+/**
+ * `root` and all its descendants in `table`.
+ * @param {Map<number, { ppid: number, ticks: number }>} table
+ * @param {number} root
+ * @returns {number[]}
+ */
+function processTree(table, root) {
+	/** @type {Map<number, number[]>} */
+	const children = new Map();
+	for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+	const tree = [];
+	const queue = table.has(root) ? [root] : [];
+	while (queue.length > 0) {
+		const pid = /** @type {number} */ (queue.shift());
+		tree.push(pid);
+		queue.push(...(children.get(pid) ?? []));
+	}
+	return tree;
+}
+
+/**
+ * Sends SIGKILL to `root` and its descendants (a browser that would not close).
+ * @param {number} root
+ */
+function killTree(root) {
+	for (const pid of processTree(processTable(), root).reverse()) {
+		try {
+			process.kill(pid, 'SIGKILL');
+		} catch {
+			// Already gone.
+		}
+	}
+}
+
+/** The machine's CPU so far (/proc/stat `cpu` line), clock ticks summed over all cores. */
+function machineTicks() {
+	const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+	const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+		line.trim().split(/\s+/).slice(1).map(Number);
+	const busy = user + nice + system + irq + softirq + steal;
+	return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * CPU so far of the process tree of `root`, clock ticks.
+ * @param {number} root
+ */
+function treeTicks(root) {
+	const table = processTable();
+	return processTree(table, root).reduce((sum, pid) => sum + (table.get(pid)?.ticks ?? 0), 0);
+}
+
+/** Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when getconf is missing). */
+function clockTicks() {
+	const result = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+	const ticks = Number(result.stdout?.trim());
+	return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+}
+
+/**
+ * Waits until `page` shows `others` remote tiles (figures not named "… (you)") whose `<video>` has
+ * frames (`videoWidth` > 0).
+ * @param {Page} page
+ * @param {number} others
+ * @param {number} timeout ms
+ */
+async function waitForRemoteVideos(page, others, timeout) {
+	await page.waitForFunction(
+		(others) => {
+			const playing = [...document.querySelectorAll('figure')].filter((figure) => {
+				const name = figure.querySelector('figcaption')?.textContent?.trim() ?? '';
+				const video = figure.querySelector('video');
+				return !name.endsWith('(you)') && video !== null && video.videoWidth > 0;
+			});
+			return playing.length >= others;
+		},
+		others,
+		{ timeout, polling: 250 }
+	);
+}
+
+/**
+ * What `person` sees, for failure messages: each tile's name and video size, and the state of each
+ * RTCPeerConnection.
+ * @param {Person} person
+ * @returns {Promise<string>}
+ */
+async function describeCall({ name, page }) {
+	const seen = await withTimeout(
+		page.evaluate(() => {
+			const tiles = [...document.querySelectorAll('figure')].map((figure) => {
+				const video = figure.querySelector('video');
+				const caption = figure.querySelector('figcaption')?.textContent?.trim();
+				return `${caption}: ${video ? `${video.videoWidth}×${video.videoHeight}` : 'no video'}`;
+			});
+			const pcs = /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs ?? []);
+			const states = pcs.map(
+				(pc) => `${pc.connectionState}/${pc.getReceivers().filter((r) => r.track).length}`
+			);
+			return `tiles [${tiles.join(', ')}], connections (state/receivers) [${states.join(' ')}]`;
+		}),
+		5000,
+		'reading the page'
+	).catch((error) => `unreadable (${error.message})`);
+	return `  ${name}: ${seen}`;
+}
+
+/**
+ * Video statistics of every RTCPeerConnection of `page` that sends or receives video.
+ * @param {Page} page
+ * @returns {Promise<PcStats[]>}
+ */
+async function videoStats(page) {
+	return page.evaluate(async () => {
+		const pcs = /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs ?? []);
+		/** @type {PcStats[]} */
+		const result = [];
+		for (const [index, pc] of pcs.entries()) {
+			if (pc.connectionState === 'closed') continue;
+			/** @type {Inbound | null} */
+			let inbound = null;
+			/** @type {Outbound | null} */
+			let outbound = null;
+			(await pc.getStats()).forEach((/** @type {Record<string, any>} */ s) => {
+				if (s.kind !== 'video') return;
+				if (s.type === 'inbound-rtp') {
+					inbound = { at: s.timestamp, frames: (inbound?.frames ?? 0) + (s.framesDecoded ?? 0) };
+				} else if (s.type === 'outbound-rtp') {
+					outbound = {
+						at: s.timestamp,
+						bytes: (outbound?.bytes ?? 0) + (s.bytesSent ?? 0),
+						frames: (outbound?.frames ?? 0) + (s.framesEncoded ?? 0),
+						height: Math.max(outbound?.height ?? 0, s.frameHeight ?? 0),
+						cpuLimitedS: (outbound?.cpuLimitedS ?? 0) + (s.qualityLimitationDurations?.cpu ?? 0),
+						bandwidthLimitedS:
+							(outbound?.bandwidthLimitedS ?? 0) + (s.qualityLimitationDurations?.bandwidth ?? 0),
+						maxBitrate: null
+					};
+				}
+			});
+			if (outbound) {
+				const sender = pc.getSenders().find((s) => s.track?.kind === 'video');
+				/** @type {Outbound} */ (outbound).maxBitrate =
+					sender?.getParameters().encodings[0]?.maxBitrate ?? null;
+			}
+			if (inbound || outbound) result.push({ pc: index, inbound, outbound });
+		}
+		return result;
+	});
+}
+
+/**
+ * The local camera track's size and frame rate, e.g. `640×480@30`.
+ * @param {Page} page
+ * @returns {Promise<string>}
+ */
+async function cameraSettings(page) {
+	return page.evaluate(() => {
+		const pcs = /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs ?? []);
+		for (const pc of pcs) {
+			const track = pc.getSenders().find((s) => s.track?.kind === 'video')?.track;
+			if (!track) continue;
+			const { width, height, frameRate } = track.getSettings();
+			return `${width}×${height}@${Math.round(frameRate ?? 0)}`;
+		}
+		return '?';
+	});
+}
+
+/**
+ * One person's figures over `windowMs`: their browser's CPU and, per connection with video, what
+ * arrived and what was sent.
+ * @param {Person} person
+ * @param {number} windowMs
+ * @param {number} tick clock ticks per s
+ * @param {number} peers connections that must carry video both ways through the window
+ * @returns {Promise<Figures>}
+ * @throws Error when fewer or more than `peers` connections carried video.
+ */
+async function measurePerson({ name, pid, page }, windowMs, tick, peers) {
+	const ticks0 = treeTicks(pid);
+	const t0 = performance.now();
+	const before = new Map((await videoStats(page)).map((s) => [s.pc, s]));
+	await delay(windowMs);
+	const ticks1 = treeTicks(pid);
+	const seconds = (performance.now() - t0) / 1000;
+	const after = await videoStats(page);
+	/** @type {Figures} */
+	const figures = {
+		cpu: (ticks1 - ticks0) / tick / seconds,
+		recvFps: [],
+		sentFps: [],
+		kbps: [],
+		heights: [],
+		cpuLimited: [],
+		bandwidthLimited: [],
+		caps: []
+	};
+	for (const { pc, inbound, outbound } of after) {
+		const earlier = before.get(pc);
+		const inbound0 = earlier?.inbound;
+		if (inbound && inbound0) {
+			const s = (inbound.at - inbound0.at) / 1000;
+			figures.recvFps.push((inbound.frames - inbound0.frames) / s);
+		}
+		const outbound0 = earlier?.outbound;
+		if (outbound && outbound0) {
+			const s = (outbound.at - outbound0.at) / 1000;
+			figures.sentFps.push((outbound.frames - outbound0.frames) / s);
+			figures.kbps.push(((outbound.bytes - outbound0.bytes) * 8) / 1000 / s);
+			figures.heights.push(outbound.height);
+			figures.cpuLimited.push((outbound.cpuLimitedS - outbound0.cpuLimitedS) / s);
+			figures.bandwidthLimited.push((outbound.bandwidthLimitedS - outbound0.bandwidthLimitedS) / s);
+			figures.caps.push(outbound.maxBitrate);
+		}
+	}
+	if (figures.recvFps.length !== peers || figures.sentFps.length !== peers) {
+		throw new Error(
+			`${name} received video on ${figures.recvFps.length} and sent on ` +
+				`${figures.sentFps.length} connections through the window, not ${peers}`
+		);
+	}
+	return figures;
+}
+
+/**
+ * One scenario: `size` people join a new meeting with adaptation on or off; the figures over the
+ * window. Closes its browsers before it resolves.
+ * @param {number} size
+ * @param {boolean} adapt
+ * @param {string} origin the relay
+ * @param {{ windowMs: number, settleMs: number, tick: number }} options `tick`: clock ticks per s
+ * @returns {Promise<Result>}
+ */
+async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
+	const label = `${size} people, adaptation ${adapt ? 'on' : 'off'}`;
+	const setupMs = Math.max(
+		MIN_SETUP_TIMEOUT_MS,
+		SCENARIO_BUDGET_MS - settleMs - windowMs - CLOSE_TIMEOUT_MS
+	);
+	/** @type {Person[]} */
+	const people = [];
+	try {
+		await withTimeout(
+			(async () => {
+				const launched = await Promise.all(
+					PEOPLE.slice(0, size).map(([name, tone]) => launchPerson(name, tone, origin, adapt))
+				);
+				people.push(...launched);
+				const host = launched[0]?.page;
+				if (!host) throw new Error('nobody to start the meeting');
+				await host.goto('/');
+				await host.getByRole('button', { name: 'New meeting' }).click();
+				await host.getByRole('button', { name: 'Join now' }).waitFor();
+				const link = host.url();
+				for (const { name, page } of people) {
+					if (page.url() !== link) await page.goto(link);
+					await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+					await page.getByRole('button', { name: 'Join now' }).click();
+					await page.getByRole('toolbar', { name: 'Call controls' }).waitFor();
+				}
+				await Promise.all(people.map(({ page }) => waitForRemoteVideos(page, size - 1, setupMs)));
+			})(),
+			setupMs,
+			'joining and connecting everyone'
+		);
+		const [host] = people;
+		if (!host) throw new Error('nobody joined');
+		const stored = await host.page.evaluate(() => localStorage.getItem('confer-adaptation'));
+		if ((stored === 'off') === adapt) {
+			throw new Error(`localStorage['confer-adaptation'] is ${JSON.stringify(stored)}`);
+		}
+		await delay(settleMs);
+
+		const machine0 = machineTicks();
+		const figures = await Promise.all(
+			people.map((person) => measurePerson(person, windowMs, tick, size - 1))
+		);
+		const machine1 = machineTicks();
+		return {
+			size,
+			adapt,
+			camera: await cameraSettings(host.page),
+			cpuPerBrowser: figures.map((f) => f.cpu),
+			machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+			recvFps: figures.flatMap((f) => f.recvFps),
+			sentFps: figures.flatMap((f) => f.sentFps),
+			kbps: figures.flatMap((f) => f.kbps),
+			heights: figures.flatMap((f) => f.heights),
+			cpuLimited: figures.flatMap((f) => f.cpuLimited),
+			bandwidthLimited: figures.flatMap((f) => f.bandwidthLimited),
+			caps: figures.flatMap((f) => f.caps)
+		};
+	} catch (error) {
+		const seen = await Promise.all(people.map(describeCall));
+		const errors = people
+			.flatMap((p) => p.errors)
+			.slice(-10)
+			.join('\n');
+		const message = error instanceof Error ? error.message : String(error);
+		throw new Error(
+			`${label}: ${message}\n${seen.join('\n')}${errors ? `\npage errors:\n${errors}` : ''}`,
+			{
+				cause: error
+			}
+		);
+	} finally {
+		// Everything this scenario launched, including a browser whose launch failed halfway.
+		await closeBrowsers([...openBrowsers]);
+	}
+}
+
+/**
+ * One table row: a label and right-aligned figures.
+ * @param {string} label
+ * @param {string[]} cells
+ */
+const row = (label, ...cells) => label.padEnd(13) + cells.map((c) => c.padStart(10)).join('');
+
+/**
+ * The sender's bitrate cap as printed: kbit/s, or "none".
+ * @param {(number | null)[]} caps
+ */
+function capText(caps) {
+	const distinct = [...new Set(caps)];
+	if (distinct.length !== 1) return 'mixed';
+	const [cap] = distinct;
+	return cap === null || cap === undefined ? 'none' : (cap / 1000).toFixed(0);
+}
+
+/**
+ * Prints the figures.
+ * @param {Map<string, Result | Error>} results by `${size} ${on|off}`
+ * @param {number[]} sizes
+ * @param {number} windowS
+ * @param {number} settleS
+ */
+function report(results, sizes, windowS, settleS) {
+	const ok = /** @type {Result[]} */ ([...results.values()].filter((r) => !(r instanceof Error)));
+	const cameras = [...new Set(ok.map((r) => r.camera))].join(', ');
+	const lines = [
+		'',
+		`bench:mesh: ${windowS} s window after ${settleS} s settling; ${CHROMIUM}; ` +
+			`camera ${cameras || '?'}; ${cpus().length} cores`,
+		'CPU s/s: CPU seconds per second of call, one browser process tree (1.00 = one core), mean.',
+		'busy: share of all cores used by these browsers ("ours") and by everything ("all").',
+		'recv fps: per remote tile, mean and min. sent fps, kbit/s, height, cap: per peer, outbound.',
+		'lim: share of the window the encoder was held back by CPU or by bandwidth.',
+		'',
+		row(
+			'people adapt',
+			'CPU s/s',
+			'busy ours',
+			'busy all',
+			'recv fps',
+			'min fps',
+			'sent fps',
+			'kbit/s',
+			'height',
+			'cap kb/s',
+			'lim CPU',
+			'lim bw'
+		)
+	];
+	for (const size of sizes) {
+		for (const adapt of [true, false]) {
+			const label = `${size}      ${adapt ? 'on' : 'off'}`;
+			const percent = (/** @type {number} */ share) => `${(100 * share).toFixed(0)}%`;
+			const result = results.get(`${size} ${adapt ? 'on' : 'off'}`);
+			if (result === undefined) continue;
+			if (result instanceof Error) {
+				lines.push(`${label.padEnd(13)}failed: ${result.message.split('\n')[0]}`);
+				continue;
+			}
+			lines.push(
+				row(
+					label,
+					mean(result.cpuPerBrowser).toFixed(2),
+					percent(result.cpuPerBrowser.reduce((a, b) => a + b, 0) / cpus().length),
+					percent(result.machineBusy),
+					mean(result.recvFps).toFixed(1),
+					Math.min(...result.recvFps).toFixed(1),
+					mean(result.sentFps).toFixed(1),
+					mean(result.kbps).toFixed(0),
+					mean(result.heights).toFixed(0),
+					capText(result.caps),
+					percent(mean(result.cpuLimited)),
+					percent(mean(result.bandwidthLimited))
+				)
+			);
+		}
+	}
+	lines.push('');
+	for (const size of sizes) {
+		const on = results.get(`${size} on`);
+		const off = results.get(`${size} off`);
+		if (!on || !off || on instanceof Error || off instanceof Error) continue;
+		const cpu = mean(off.cpuPerBrowser) / mean(on.cpuPerBrowser);
+		const fps = mean(off.recvFps) / mean(on.recvFps);
+		const each = (/** @type {Result} */ r) => r.cpuPerBrowser.map((c) => c.toFixed(2)).join(' ');
+		lines.push(
+			`${size} people: CPU per browser off/on ${cpu.toFixed(2)}× ` +
+				`(on ${each(on)}; off ${each(off)}), received fps off/on ${fps.toFixed(2)}×`
+		);
+		if (capText(on.caps) === capText(off.caps)) {
+			lines.push('  same sender caps on and off: both send the same, the difference is noise');
+		}
+		const busiest = Math.max(on.machineBusy, off.machineBusy);
+		if (busiest >= SATURATED) {
+			lines.push(
+				`  machine saturated (${(100 * busiest).toFixed(0)}% busy): CPU per browser cannot grow ` +
+					`past ${cpus().length} cores / ${size}; the cost shows as received fps instead`
+			);
+		}
+	}
+	console.log(lines.join('\n'));
+}
+
+/** @type {Promise<void> | undefined} */
+let cleaning;
+
+/**
+ * Closes any browser still open, then runs the cleanup steps newest first; once: later calls (the
+ * signal handler and the end of the script can both ask) wait for the same run.
+ */
+function cleanUp() {
+	cleaning ??= (async () => {
+		await closeBrowsers([...openBrowsers]);
+		for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+	})();
+	return cleaning;
+}
+
+async function main() {
+	const windowS = envNumber('WINDOW_S', 15, 1);
+	const settleS = envNumber('SETTLE_S', 10, 0);
+	const sizes = envSizes();
+	const tick = clockTicks();
+	buildIfMissing();
+	const origin = await startRelay(snapshotBuild());
+	/** @type {Map<string, Result | Error>} */
+	const results = new Map();
+	for (const [n, size] of sizes.entries()) {
+		// Both modes of a size back to back, alternating which goes first, so drift (thermal, other
+		// load) does not always favour the same one.
+		const modes = n % 2 === 0 ? [true, false] : [false, true];
+		for (const adapt of modes) {
+			const key = `${size} ${adapt ? 'on' : 'off'}`;
+			const started = performance.now();
+			try {
+				const result = await scenario(size, adapt, origin, {
+					windowMs: windowS * 1000,
+					settleMs: settleS * 1000,
+					tick
+				});
+				results.set(key, result);
+				console.log(
+					`${size} people, adaptation ${adapt ? 'on' : 'off'}: ` +
+						`CPU/browser ${mean(result.cpuPerBrowser).toFixed(2)}, ` +
+						`recv ${mean(result.recvFps).toFixed(1)} fps ` +
+						`(${((performance.now() - started) / 1000).toFixed(0)} s)`
+				);
+			} catch (error) {
+				if (interrupted) throw error;
+				const failure = error instanceof Error ? error : new Error(String(error));
+				console.error(`bench:mesh: ${failure.message}`);
+				results.set(key, failure);
+			}
+		}
+	}
+	report(results, sizes, windowS, settleS);
+	if ([...results.values()].some((r) => r instanceof Error)) {
+		throw new Error('some scenarios failed (see above)');
+	}
+}
+
+/** Set on SIGINT/SIGTERM: the failures that follow are the cleanup's doing, not news. */
+let interrupted = false;
+for (const [signal, code] of /** @type {const} */ ([
+	['SIGINT', 130],
+	['SIGTERM', 143]
+])) {
+	process.once(signal, () => {
+		interrupted = true;
+		console.error(`bench:mesh: ${signal}, cleaning up`);
+		void cleanUp().finally(() => process.exit(code));
+	});
+}
+
+try {
+	await main();
+} catch (error) {
+	if (!interrupted)
+		console.error(`bench:mesh failed: ${error instanceof Error ? error.message : String(error)}`);
+	process.exitCode = 1;
+} finally {
+	await cleanUp();
+}
