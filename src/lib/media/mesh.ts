@@ -108,6 +108,11 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		this.#outgoing = options.outgoing;
 	}
 
+	/** Starts loading PeerJS ahead of joining, so registration at the relay starts at once. */
+	static preload(): void {
+		void import('peerjs');
+	}
+
 	/** Our current PeerJS identity (it changes when the relay says our id is taken). */
 	get identity(): PeerIdentity {
 		return this.#identity;

@@ -112,6 +112,7 @@ export class Meeting {
 
 	/** Prepares the prejoin screen: the person's profile and devices, the relay's config. */
 	async prepare() {
+		Mesh.preload();
 		const [library] = await Promise.all([this.#library ?? Library.open(), this.#loadRelay()]);
 		this.#library = library;
 		this.name ||= library.profile.name;
