@@ -22,16 +22,25 @@
 // Env: RUNS (default 10) measured runs, after WARMUP (default 1) runs that are not counted (fresh
 // browser profiles: the first join also pays for caches, the service worker and a new certificate).
 import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import {
+	CHROMIUM,
+	addCleanup,
+	buildIfMissing,
+	collectErrors,
+	contextOptions,
+	delay,
+	envInteger,
+	joinCall,
+	median,
+	participantArgs,
+	quantile,
+	runBench,
+	snapshotBuild,
+	startMeeting,
+	startRelay,
+	withTimeout
+} from './lib.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MEDIA = `${ROOT}tests/.media/`;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Chat messages sent, one at a time. */
 const CHAT_MESSAGES = 20;
 /** Upper bound of one run (floor + join), ms. */
@@ -50,179 +59,6 @@ const TARGET_RATIO = 3;
  *   trace: TraceEvent[], busyMs: Record<string, number> }} Run `trace`: both pages' steps, ms
  *   after the click; `busyMs`: per person, ms of long tasks during the join
  */
-
-/** Cleanup steps, run last-in first-out by {@link cleanUp}. @type {(() => Promise<void>)[]} */
-const cleanups = [];
-
-/**
- * An integer from the environment variable `name`, `fallback` when unset.
- * @param {string} name
- * @param {number} fallback
- * @param {number} min
- * @throws Error when the value is not an integer ≥ `min`.
- */
-function envInteger(name, fallback, min) {
-	const raw = process.env[name];
-	if (raw === undefined || raw === '') return fallback;
-	const value = Number(raw);
-	if (!Number.isInteger(value) || value < min) {
-		throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
-	}
-	return value;
-}
-
-/** @param {number} ms */
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Settles like `promise`, or rejects after `ms` with an error naming `what`.
- * @template T
- * @param {Promise<T>} promise
- * @param {number} ms
- * @param {string} what
- * @returns {Promise<T>}
- */
-async function withTimeout(promise, ms, what) {
-	/** @type {ReturnType<typeof setTimeout> | undefined} */
-	let timer;
-	const timeout = new Promise((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-	});
-	try {
-		return /** @type {T} */ (await Promise.race([promise, timeout]));
-	} finally {
-		clearTimeout(timer);
-	}
-}
-
-/**
- * Value at quantile `q` (0–1) by nearest rank: the smallest sample with at least `q` of the samples
- * at or below it (so p90 of 10 samples is the 9th, p99 of 20 the largest).
- * @param {number[]} samples
- * @param {number} q
- */
-function quantile(samples, q) {
-	const sorted = [...samples].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
-/** Median (the mean of the middle two for an even count). @param {number[]} samples */
-function median(samples) {
-	const sorted = [...samples].sort((a, b) => a - b);
-	const mid = sorted.length >> 1;
-	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** A free TCP port on 127.0.0.1. @returns {Promise<number>} */
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address !== null ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/** Builds the app and the relay when either is missing (`npm run build`). */
-function buildIfMissing() {
-	if (existsSync(`${ROOT}build/index.html`) && existsSync(`${ROOT}signaling/dist/main.js`)) return;
-	console.log('bench:join: build/ or signaling/dist/ is missing: npm run build');
-	const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-	if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
-}
-
-/**
- * A copy of `build/` in a temporary directory (removed on exit), so that a rebuild in the working tree
- * during the bench cannot serve the browsers a half-written app.
- * @returns {string}
- */
-function snapshotBuild() {
-	const dir = mkdtempSync(join(tmpdir(), 'confer-bench-join-'));
-	cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-	cpSync(`${ROOT}build`, dir, { recursive: true });
-	if (!existsSync(join(dir, 'index.html'))) {
-		throw new Error('build/ changed while it was copied (is a build running?): try again');
-	}
-	return dir;
-}
-
-/**
- * Starts the relay (`signaling/dist/main.js`, loaded once at start) serving `staticDir` on a free
- * loopback port; resolves with its origin once it prints `listening on http://…`.
- * @param {string} staticDir
- * @returns {Promise<string>}
- */
-async function startRelay(staticDir) {
-	const port = await freePort();
-	const child = spawn(process.execPath, ['signaling/dist/main.js'], {
-		cwd: ROOT,
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATIC_DIR: staticDir },
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
-	let output = '';
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	cleanups.push(async () => {
-		if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-		await withTimeout(exited, 5000, 'stopping the relay').catch(() => child.kill('SIGKILL'));
-	});
-	return withTimeout(
-		new Promise((resolve, reject) => {
-			/** @param {Buffer} chunk */
-			const onData = (chunk) => {
-				output += chunk.toString();
-				const match = /listening on (http:\/\/\S+)/.exec(output);
-				if (match) resolve(match[1].replace(/\/$/, ''));
-			};
-			child.stdout.on('data', onData);
-			child.stderr.on('data', onData);
-			child.once('error', reject);
-			void exited.then(() => reject(new Error(`the relay exited early:\n${output}`)));
-		}),
-		15_000,
-		'starting the relay'
-	).catch((error) => {
-		throw new Error(`${error.message}\nrelay output:\n${output}`);
-	});
-}
-
-/**
- * A fixture file in tests/.media/.
- * @param {string} name
- */
-function mediaFile(name) {
-	const file = MEDIA + name;
-	if (!existsSync(file)) {
-		throw new Error(`${file} is missing: run \`npm run bench:join\`, which makes it`);
-	}
-	return file;
-}
-
-/**
- * Chromium flags of tests/e2e/support/participant.ts `participantArgs`: fake devices fed from the
- * fixtures, autoplay with sound, loopback ICE, quiet on a closed network.
- * @param {string} video camera colour fixture (`red`, `blue`…)
- * @param {number} tone microphone tone fixture, Hz
- */
-function participantArgs(video, tone) {
-	const args = [
-		'--use-fake-ui-for-media-stream',
-		'--use-fake-device-for-media-stream',
-		'--autoplay-policy=no-user-gesture-required',
-		'--allow-loopback-in-peer-connection',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync',
-		'--no-first-run',
-		'--disable-quic',
-		`--use-file-for-fake-video-capture=${mediaFile(`${video}.y4m`)}`,
-		`--use-file-for-fake-audio-capture=${mediaFile(`tone-${tone}.wav`)}`
-	];
-	if (process.getuid?.() === 0) args.push('--no-sandbox');
-	return args;
-}
 
 /**
  * Traces, in every page, what joining does: IndexedDB opens, key derivations
@@ -341,23 +177,13 @@ async function launchPerson(name, video, tone, baseURL) {
 	const browser = await chromium.launch({
 		executablePath: CHROMIUM,
 		headless: true,
-		args: participantArgs(video, tone)
+		args: participantArgs({ bench: 'bench:join', tone, video })
 	});
-	cleanups.push(() => browser.close().catch(() => undefined));
-	const context = await browser.newContext({
-		baseURL,
-		viewport: { width: 1280, height: 800 },
-		permissions: ['camera', 'microphone'],
-		serviceWorkers: 'allow'
-	});
+	addCleanup(() => browser.close().catch(() => undefined));
+	const context = await browser.newContext(contextOptions(baseURL));
 	/** @type {string[]} */
 	const errors = [];
-	context.on('page', (page) => {
-		page.on('console', (message) => {
-			if (message.type() === 'error') errors.push(`${name}: console.error: ${message.text()}`);
-		});
-		page.on('pageerror', (error) => errors.push(`${name}: pageerror: ${error.message}`));
-	});
+	context.on('page', (page) => collectErrors(page, name, errors));
 	return { name, context, errors };
 }
 
@@ -434,14 +260,8 @@ async function measureFloor(page) {
  * @returns {Promise<string>}
  */
 async function aliceStartsMeeting(page) {
-	await page.goto('/');
-	await page.getByRole('button', { name: 'New meeting' }).click();
-	const joinButton = page.getByRole('button', { name: 'Join now' });
-	await joinButton.waitFor();
-	const link = page.url();
-	await page.getByRole('textbox', { name: 'Your name' }).fill('Alice');
-	await joinButton.click();
-	await page.getByRole('toolbar', { name: 'Call controls' }).waitFor();
+	const link = await startMeeting(page);
+	await joinCall(page, 'Alice');
 	await page.getByRole('figure', { name: 'Alice (you)', exact: true }).waitFor();
 	await page.waitForFunction(
 		() =>
@@ -791,16 +611,11 @@ function report(runs, chat, warmup) {
 	console.log(lines.join('\n'));
 }
 
-/** Runs the cleanup steps once, newest first. */
-async function cleanUp() {
-	for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
-}
-
 async function main() {
 	const RUNS = envInteger('RUNS', 10, 1);
 	const WARMUP = envInteger('WARMUP', 1, 0);
-	buildIfMissing();
-	const origin = await startRelay(snapshotBuild());
+	buildIfMissing('bench:join');
+	const origin = await startRelay(snapshotBuild('bench:join'));
 	const alice = await launchPerson('Alice', 'red', 440, origin);
 	const bob = await launchPerson('Bob', 'blue', 660, origin);
 	await alice.context.addInitScript(traceInitScript);
@@ -840,25 +655,4 @@ async function main() {
 	report(runs, chat, WARMUP);
 }
 
-/** Set on SIGINT/SIGTERM: the failures that follow are the cleanup's doing, not news. */
-let interrupted = false;
-for (const [signal, code] of /** @type {const} */ ([
-	['SIGINT', 130],
-	['SIGTERM', 143]
-])) {
-	process.once(signal, () => {
-		interrupted = true;
-		console.error(`bench:join: ${signal}, cleaning up`);
-		void cleanUp().finally(() => process.exit(code));
-	});
-}
-
-try {
-	await main();
-} catch (error) {
-	if (!interrupted)
-		console.error(`bench:join failed: ${error instanceof Error ? error.message : String(error)}`);
-	process.exitCode = 1;
-} finally {
-	await cleanUp();
-}
+await runBench('bench:join', main);

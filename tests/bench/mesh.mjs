@@ -30,16 +30,27 @@
 // Env: WINDOW_S (default 15) measuring window, SETTLE_S (default 10) wait before it, SIZES
 // (default "2,3,4") room sizes, 2–4.
 import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import {
+	CHROMIUM,
+	addCleanup,
+	buildIfMissing,
+	collectErrors,
+	contextOptions,
+	delay,
+	envNumber,
+	isInterrupted,
+	joinCall,
+	participantArgs,
+	runBench,
+	snapshotBuild,
+	startMeeting,
+	startRelay,
+	withTimeout
+} from './lib.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MEDIA = `${ROOT}tests/.media/`;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Up to four people: their names and microphone tones (tests/.media/tone-HZ.wav). */
 const PEOPLE = /** @type {const} */ ([
 	['Ann', 440],
@@ -77,27 +88,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
  *   tile or per sending connection; `cpuPerBrowser`: CPU s/s; `machineBusy`, `…Limited`: 0–1
  */
 
-/** Cleanup steps, run last-in first-out by {@link cleanUp}. @type {(() => Promise<void>)[]} */
-const cleanups = [];
-/** Browsers running now, closed by {@link cleanUp} if a scenario did not close them. */
+/** Browsers running now, closed at cleanup if a scenario did not close them. */
 const openBrowsers = /** @type {Set<BrowserServer>} */ (new Set());
-
-/**
- * A number from the environment variable `name`, `fallback` when unset.
- * @param {string} name
- * @param {number} fallback
- * @param {number} min
- * @throws Error when the value is not a number ≥ `min`.
- */
-function envNumber(name, fallback, min) {
-	const raw = process.env[name];
-	if (raw === undefined || raw === '') return fallback;
-	const value = Number(raw);
-	if (!Number.isFinite(value) || value < min) {
-		throw new Error(`${name} must be a number ≥ ${min}, got "${raw}"`);
-	}
-	return value;
-}
 
 /**
  * Room sizes from `SIZES` (comma-separated, each 2–4), default 2, 3, 4.
@@ -112,147 +104,8 @@ function envSizes() {
 	return sizes;
 }
 
-/** @param {number} ms */
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Settles like `promise`, or rejects after `ms` with an error naming `what`.
- * @template T
- * @param {Promise<T>} promise
- * @param {number} ms
- * @param {string} what
- * @returns {Promise<T>}
- */
-async function withTimeout(promise, ms, what) {
-	/** @type {ReturnType<typeof setTimeout> | undefined} */
-	let timer;
-	const timeout = new Promise((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-	});
-	try {
-		return /** @type {T} */ (await Promise.race([promise, timeout]));
-	} finally {
-		clearTimeout(timer);
-	}
-}
-
 /** Arithmetic mean; NaN for none. @param {number[]} values */
 const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
-
-/** A free TCP port on 127.0.0.1. @returns {Promise<number>} */
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address !== null ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/** Builds the app and the relay when either is missing (`npm run build`). */
-function buildIfMissing() {
-	if (existsSync(`${ROOT}build/index.html`) && existsSync(`${ROOT}signaling/dist/main.js`)) return;
-	console.log('bench:mesh: build/ or signaling/dist/ is missing: npm run build');
-	const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-	if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
-}
-
-/**
- * A copy of `build/` in a temporary directory (removed on exit), so that a rebuild in the working
- * tree during the bench cannot serve the browsers a half-written app.
- * @returns {string}
- */
-function snapshotBuild() {
-	const dir = mkdtempSync(join(tmpdir(), 'confer-bench-mesh-'));
-	cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-	cpSync(`${ROOT}build`, dir, { recursive: true });
-	if (!existsSync(join(dir, 'index.html'))) {
-		throw new Error('build/ changed while it was copied (is a build running?): try again');
-	}
-	return dir;
-}
-
-/**
- * Starts the relay (`signaling/dist/main.js`) serving `staticDir` on a free loopback port; resolves
- * with its origin once it prints `listening on http://…`.
- * @param {string} staticDir
- * @returns {Promise<string>}
- */
-async function startRelay(staticDir) {
-	const port = await freePort();
-	const child = spawn(process.execPath, ['signaling/dist/main.js'], {
-		cwd: ROOT,
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATIC_DIR: staticDir },
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
-	let output = '';
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	const running = () => child.exitCode === null && child.signalCode === null;
-	cleanups.push(async () => {
-		if (running()) child.kill('SIGTERM');
-		await withTimeout(exited, 7000, 'stopping the relay').catch(() => child.kill('SIGKILL'));
-	});
-	// Last resort if this process exits before the cleanup is done.
-	process.once('exit', () => {
-		if (running()) child.kill('SIGKILL');
-	});
-	return withTimeout(
-		new Promise((resolve, reject) => {
-			/** @param {Buffer} chunk */
-			const onData = (chunk) => {
-				output += chunk.toString();
-				const match = /listening on (http:\/\/\S+)/.exec(output);
-				if (match?.[1]) resolve(match[1].replace(/\/$/, ''));
-			};
-			child.stdout.on('data', onData);
-			child.stderr.on('data', onData);
-			child.once('error', reject);
-			void exited.then(() => reject(new Error(`the relay exited early:\n${output}`)));
-		}),
-		15_000,
-		'starting the relay'
-	).catch((error) => {
-		throw new Error(`${error.message}\nrelay output:\n${output}`);
-	});
-}
-
-/**
- * A fixture file in tests/.media/.
- * @param {string} name
- */
-function mediaFile(name) {
-	const file = MEDIA + name;
-	if (!existsSync(file)) {
-		throw new Error(`${file} is missing: run \`npm run bench:mesh\`, which makes it`);
-	}
-	return file;
-}
-
-/**
- * Chromium flags for one person: Chromium's own fake camera (a moving pattern, so the encoder works
- * as it would on a real camera), the microphone from a tone fixture, autoplay with sound, loopback
- * ICE, quiet on a closed network (shared TESTING.md).
- * @param {number} tone microphone tone fixture, Hz
- */
-function participantArgs(tone) {
-	const args = [
-		'--use-fake-ui-for-media-stream',
-		'--use-fake-device-for-media-stream',
-		'--autoplay-policy=no-user-gesture-required',
-		'--allow-loopback-in-peer-connection',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync',
-		'--no-first-run',
-		'--disable-quic',
-		`--use-file-for-fake-audio-capture=${mediaFile(`tone-${tone}.wav`)}`
-	];
-	if (process.getuid?.() === 0) args.push('--no-sandbox');
-	return args;
-}
 
 /**
  * In every page, before the app: the adaptation switch (`'off'` stored, or removed so the app's
@@ -296,7 +149,7 @@ async function launchPerson(name, tone, baseURL, adapt) {
 		executablePath: CHROMIUM,
 		headless: true,
 		host: '127.0.0.1',
-		args: participantArgs(tone),
+		args: participantArgs({ bench: 'bench:mesh', tone }),
 		// Our own SIGINT/SIGTERM handler closes the browsers and then stops the relay.
 		handleSIGINT: false,
 		handleSIGTERM: false,
@@ -306,20 +159,12 @@ async function launchPerson(name, tone, baseURL, adapt) {
 	const pid = server.process().pid;
 	if (pid === undefined) throw new Error(`${name}'s browser has no process id`);
 	const browser = await chromium.connect(server.wsEndpoint());
-	const context = await browser.newContext({
-		baseURL,
-		viewport: { width: 1280, height: 800 },
-		permissions: ['camera', 'microphone'],
-		serviceWorkers: 'allow'
-	});
+	const context = await browser.newContext(contextOptions(baseURL));
 	await context.addInitScript(pageInitScript, adapt);
 	const page = await context.newPage();
 	/** @type {string[]} */
 	const errors = [];
-	page.on('console', (message) => {
-		if (message.type() === 'error') errors.push(`${name}: console.error: ${message.text()}`);
-	});
-	page.on('pageerror', (error) => errors.push(`${name}: pageerror: ${error.message}`));
+	collectErrors(page, name, errors);
 	return { name, server, pid, page, errors };
 }
 
@@ -616,15 +461,10 @@ async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
 				people.push(...launched);
 				const host = launched[0]?.page;
 				if (!host) throw new Error('nobody to start the meeting');
-				await host.goto('/');
-				await host.getByRole('button', { name: 'New meeting' }).click();
-				await host.getByRole('button', { name: 'Join now' }).waitFor();
-				const link = host.url();
+				const link = await startMeeting(host);
 				for (const { name, page } of people) {
 					if (page.url() !== link) await page.goto(link);
-					await page.getByRole('textbox', { name: 'Your name' }).fill(name);
-					await page.getByRole('button', { name: 'Join now' }).click();
-					await page.getByRole('toolbar', { name: 'Call controls' }).waitFor();
+					await joinCall(page, name);
 				}
 				await Promise.all(people.map(({ page }) => waitForRemoteVideos(page, size - 1, setupMs)));
 			})(),
@@ -783,28 +623,15 @@ function report(results, sizes, windowS, settleS) {
 	console.log(lines.join('\n'));
 }
 
-/** @type {Promise<void> | undefined} */
-let cleaning;
-
-/**
- * Closes any browser still open, then runs the cleanup steps newest first; once: later calls (the
- * signal handler and the end of the script can both ask) wait for the same run.
- */
-function cleanUp() {
-	cleaning ??= (async () => {
-		await closeBrowsers([...openBrowsers]);
-		for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
-	})();
-	return cleaning;
-}
-
 async function main() {
 	const windowS = envNumber('WINDOW_S', 15, 1);
 	const settleS = envNumber('SETTLE_S', 10, 0);
 	const sizes = envSizes();
 	const tick = clockTicks();
-	buildIfMissing();
-	const origin = await startRelay(snapshotBuild());
+	buildIfMissing('bench:mesh');
+	const origin = await startRelay(snapshotBuild('bench:mesh'), { stopTimeoutMs: 7000 });
+	// Runs before the relay stops (cleanup steps run newest first).
+	addCleanup(() => closeBrowsers([...openBrowsers]));
 	/** @type {Map<string, Result | Error>} */
 	const results = new Map();
 	for (const [n, size] of sizes.entries()) {
@@ -828,7 +655,7 @@ async function main() {
 						`(${((performance.now() - started) / 1000).toFixed(0)} s)`
 				);
 			} catch (error) {
-				if (interrupted) throw error;
+				if (isInterrupted()) throw error;
 				const failure = error instanceof Error ? error : new Error(String(error));
 				console.error(`bench:mesh: ${failure.message}`);
 				results.set(key, failure);
@@ -841,25 +668,4 @@ async function main() {
 	}
 }
 
-/** Set on SIGINT/SIGTERM: the failures that follow are the cleanup's doing, not news. */
-let interrupted = false;
-for (const [signal, code] of /** @type {const} */ ([
-	['SIGINT', 130],
-	['SIGTERM', 143]
-])) {
-	process.once(signal, () => {
-		interrupted = true;
-		console.error(`bench:mesh: ${signal}, cleaning up`);
-		void cleanUp().finally(() => process.exit(code));
-	});
-}
-
-try {
-	await main();
-} catch (error) {
-	if (!interrupted)
-		console.error(`bench:mesh failed: ${error instanceof Error ? error.message : String(error)}`);
-	process.exitCode = 1;
-} finally {
-	await cleanUp();
-}
+await runBench('bench:mesh', main);

@@ -10,11 +10,9 @@
 // Both servers run as child processes on 127.0.0.1. Bounded: about a minute in total.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { ROOT, delay, freePort, median } from './lib.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROOMS = 40;
 const SUBSCRIBERS = 8;
 const RATE = 40;
@@ -33,9 +31,6 @@ const CLOCK_TICKS =
  * @typedef {{ cpuUsPerMessage: number, delivered: number, p50Ms: number, p99Ms: number,
  *   userUsPerMessage: number, serverCpuMs: number, rssPerConnectionKiB: number, idleConnections: number }} Result
  */
-
-/** @param {number} ms */
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Server CPU time so far, ms: user (JavaScript, V8, libuv) and system (the kernel, which on
@@ -59,19 +54,6 @@ function cpuMs(pid) {
 function rssKiB(pid) {
 	const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
 	return Number(match?.[1] ?? NaN);
-}
-
-/** A free TCP port on 127.0.0.1. @returns {Promise<number>} */
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address !== null ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
 }
 
 /**
@@ -213,6 +195,8 @@ async function closeAll(sockets) {
 }
 
 /**
+ * Value at rank ⌊quantile · n⌋ of `values` (not lib.mjs `quantile`'s nearest rank, which picks
+ * one lower: kept so that figures compare with earlier runs); NaN for none.
  * @param {Float64Array} values sorted ascending
  * @param {number} quantile 0…1
  */
@@ -289,14 +273,6 @@ async function idleMemory(server, count) {
 	const after = rssKiB(server.pid);
 	await closeAll(sockets);
 	return (after - before) / count;
-}
-
-/**
- * @param {number[]} values
- */
-function median(values) {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 /**
