@@ -9,34 +9,13 @@ import { certificateFingerprint, loadCertificate } from '$lib/media/certificate'
 import { LocalMedia } from '$lib/media/local-media.svelte';
 import type { ConnectionStats } from '$lib/media/stats';
 import { CallMonitor, SELF } from './call-monitor';
+import { describeChanges, toParticipants, type Participant } from './participants';
 import { Mesh, newPeerIdentity, type CallState, type PeerIdentity } from '$lib/media/mesh';
+
+export type { Participant } from './participants';
 
 /** Where the person is in the meeting's life. */
 export type Phase = 'prejoin' | 'joining' | 'in-call' | 'left';
-
-/** One tile / one row of the participants list. */
-export interface Participant {
-	/** Awareness client id (unique per tab). */
-	clientId: number;
-	self: boolean;
-	personId: string;
-	name: string;
-	color: string;
-	peerId: string | null;
-	media: Presence['media'];
-	/** When their hand went up (ms since the epoch), or null. */
-	hand: number | null;
-	/** Their latest reaction, while it is on screen. */
-	reaction: Presence['reaction'];
-	/** Peer ids whose video they do not show now. */
-	notViewing: string[];
-	/** When they joined (ms since the epoch), if known. */
-	joinedAt: number | null;
-	/** Their media (for yourself: your camera or screen). */
-	stream: MediaStream | null;
-	/** The call's state; null for yourself. */
-	connection: CallState | null;
-}
 
 /** A notice shown to the person (warnings from the mesh, chat errors…), newest last. */
 export interface Notice {
@@ -100,8 +79,6 @@ export class Meeting {
 	#cleanup: (() => void)[] = [];
 	#closing: Promise<void> = Promise.resolve();
 	#reactionTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Arrival order of awareness clients, for a stable tile order. */
-	#order = new Map<number, number>();
 
 	constructor(code: string, secret: string, origin: string) {
 		this.code = code;
@@ -475,57 +452,21 @@ export class Meeting {
 		awareness.setLocalState({ ...state, ...patch });
 	}
 
-	/** Puts joins, leaves and hands into {@link announcement} for screen readers. */
-	#announceChanges(before: Participant[], after: Participant[]) {
-		if (before.length === 0) return;
-		const previous = new Map(before.map((p) => [p.clientId, p]));
-		const lines: string[] = [];
-		for (const p of after) {
-			const was = previous.get(p.clientId);
-			previous.delete(p.clientId);
-			if (p.self) continue;
-			if (!was) lines.push(`${p.name} joined`);
-			else if (p.hand !== null && was.hand === null) lines.push(`${p.name} raised their hand`);
-			else if (p.hand === null && was.hand !== null) lines.push(`${p.name} lowered their hand`);
-		}
-		for (const p of previous.values()) if (!p.self) lines.push(`${p.name} left`);
-		if (lines.length > 0) this.announcement = lines.join('. ');
-	}
-
 	#onAwareness(awareness: Awareness) {
 		const presences = readPresence(awareness);
-		const participants: Participant[] = [];
-		for (const [clientId, p] of presences) {
-			const self = clientId === awareness.clientID;
-			participants.push({
-				clientId,
-				self,
-				personId: p.user.id,
-				name: p.user.name,
-				color: p.user.color,
-				peerId: p.peerId,
-				media: p.media,
-				hand: p.hand,
-				reaction: p.reaction,
-				notViewing: p.notViewing,
-				joinedAt: p.joinedAt,
-				stream: self ? null : p.peerId ? (this.#remoteStreams.get(p.peerId) ?? null) : null,
-				connection: self || !p.peerId ? null : (this.#callStates.get(p.peerId) ?? 'connecting')
-			});
-		}
-		// Tiles keep the order in which people arrived; yours comes first.
-		for (const p of participants)
-			if (!this.#order.has(p.clientId)) this.#order.set(p.clientId, this.#order.size);
-		const order = (p: Participant) => (p.self ? -1 : (this.#order.get(p.clientId) ?? 0));
-		participants.sort((a, b) => order(a) - order(b));
-		this.#announceChanges(this.participants, participants);
+		const participants = toParticipants(presences, awareness.clientID, (peerId) => ({
+			stream: this.#remoteStreams.get(peerId) ?? null,
+			connection: this.#callStates.get(peerId) ?? 'connecting'
+		}));
+		const changes = describeChanges(this.participants, participants);
+		if (changes) this.announcement = changes;
 		this.participants = participants;
 		this.#adapt();
 		this.#enforceVideoCap();
 		this.#mesh?.setMembers(
-			participants
-				.filter((p) => !p.self && p.peerId)
-				.map((p) => ({ peerId: p.peerId as string, dtls: presences.get(p.clientId)?.dtls ?? null }))
+			[...presences]
+				.filter(([clientId, p]) => clientId !== awareness.clientID && p.peerId)
+				.map(([, p]) => ({ peerId: p.peerId as string, dtls: p.dtls }))
 		);
 	}
 }
