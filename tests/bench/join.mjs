@@ -177,7 +177,11 @@ async function launchPerson(name, video, tone, baseURL) {
 	const browser = await chromium.launch({
 		executablePath: CHROMIUM,
 		headless: true,
-		args: participantArgs({ bench: 'bench:join', tone, video })
+		args: participantArgs({ bench: 'bench:join', tone, video }),
+		// Our SIGINT/SIGTERM handler (runBench) closes browsers, the relay and the build copy.
+		handleSIGINT: false,
+		handleSIGTERM: false,
+		handleSIGHUP: false
 	});
 	addCleanup(() => browser.close().catch(() => undefined));
 	const context = await browser.newContext(contextOptions(baseURL));
