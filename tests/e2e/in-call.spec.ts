@@ -1,7 +1,12 @@
 // The in-call experience: hands, reactions, active speaker, layouts, devices, connection details
 // and mesh adaptation, each as another participant sees it.
 import { expect, test, type Page } from '@playwright/test';
-import { launchParticipant, type Participant, type ParticipantOptions } from './support/index.js';
+import {
+	launchParticipant,
+	startRelay,
+	type Participant,
+	type ParticipantOptions
+} from './support/index.js';
 import {
 	expectVideoColor,
 	join,
@@ -281,3 +286,34 @@ async function outboundHeights(page: Page): Promise<number[]> {
 		return heights;
 	});
 }
+
+test('joining a room that is full for video: told so, in with audio only', async () => {
+	const relay = await startRelay({ ROOM_VIDEO_CAP: '1' });
+	cleanup.push(() => relay.stop());
+	const alice = await person({ video: 'red', tone: 440, baseURL: relay.url });
+	const bob = await person({ video: 'blue', tone: 660, baseURL: relay.url });
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+
+	await expect(bob.page.getByRole('status').filter({ hasText: 'full for video' })).toBeVisible();
+	await expect(bob.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
+		'aria-pressed',
+		'false'
+	);
+	await expect(
+		tile(alice.page, 'Bob').getByRole('img', { name: "Bob's camera is off" })
+	).toBeVisible();
+	await expectVideoColor(bob.page, 'Alice', 'red');
+	// Bob still hears and is heard; turning the camera on is refused with the same explanation.
+	await bob.page.getByRole('button', { name: 'Camera' }).click();
+	await expect(bob.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
+		'aria-pressed',
+		'false'
+	);
+	await expect(tile(alice.page, 'Alice (you)')).toBeVisible();
+	await expect(alice.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
+		'aria-pressed',
+		'true'
+	);
+});
