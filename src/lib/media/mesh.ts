@@ -199,11 +199,6 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		await Promise.all(senders);
 	}
 
-	/** The RTCPeerConnection of the call with `peerId`, for statistics. */
-	connectionTo(peerId: string): RTCPeerConnection | null {
-		return this.#links.get(peerId)?.call?.peerConnection ?? null;
-	}
-
 	/** Every call's RTCPeerConnection, by remote peer id. */
 	connections(): Map<string, RTCPeerConnection> {
 		const result = new Map<string, RTCPeerConnection>();
@@ -228,11 +223,16 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		super.destroy();
 	}
 
+	/** Of each pair, the member with the smaller peer id calls (DESIGN.md, "Media mesh"). */
+	#isCaller(remotePeerId: string): boolean {
+		return this.#identity.id < remotePeerId;
+	}
+
 	#callEveryone() {
 		const peer = this.#peer;
 		if (!peer?.open || this.#destroyed) return;
 		for (const member of this.#members.values()) {
-			if (member.peerId > this.#identity.id) continue; // the smaller id calls
+			if (!this.#isCaller(member.peerId)) continue;
 			const link = this.#links.get(member.peerId);
 			if (link?.call || link?.retry) continue;
 			if (!member.dtls) continue;
@@ -335,7 +335,7 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		if (this.#destroyed || !this.#members.has(peerId)) return this.#drop(peerId);
 		link.state = 'reconnecting';
 		this.emit('state', [peerId, 'reconnecting']);
-		if (peerId > this.#identity.id || link.retry) return; // the other side calls again
+		if (!this.#isCaller(peerId) || link.retry) return; // the other side calls again
 		const delay = Math.min(RETRY_BASE_MS * 2 ** link.attempts, RETRY_MAX_MS);
 		link.attempts++;
 		link.retry = setTimeout(
