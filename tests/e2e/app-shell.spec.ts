@@ -105,3 +105,31 @@ test('a call with iceTransportPolicy "relay" connects through coturn with the re
 		.poll(() => selectedCandidateTypes(alice.page), { timeout: 20_000 })
 		.toEqual(['relay:relay', 'relay:relay']);
 });
+
+test('a call whose DTLS certificate is not the one announced in the room is refused', async () => {
+	const alice = await person({ video: 'red', tone: 440 });
+	const bob = await person({ video: 'blue', tone: 660 });
+	// Bob's media connections use a certificate other than the one his device announces in the
+	// room's awareness: what anyone splicing themselves into the PeerJS signaling would present.
+	await bob.page.addInitScript(() => {
+		const Native = window.RTCPeerConnection;
+		window.RTCPeerConnection = class extends Native {
+			constructor(config?: RTCConfiguration) {
+				super(config && { ...config, certificates: undefined });
+			}
+		};
+	});
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+
+	// Both are in the room (the encrypted room channel works), but no media flows between them.
+	await expect(alice.page.getByRole('figure', { name: 'Bob', exact: true })).toBeVisible();
+	await expect(
+		alice.page.getByRole('status').filter({ hasText: 'did not come from the participant' })
+	).toBeVisible();
+	const bobAtAlice = alice.page.getByRole('figure', { name: 'Bob', exact: true }).locator('video');
+	expect(
+		await bobAtAlice.evaluate((v: HTMLVideoElement) => v.srcObject === null || v.videoWidth === 0)
+	).toBe(true);
+});
