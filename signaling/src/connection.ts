@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { RelayLimits } from './config.js';
+import { parseJsonObject, type JsonObject } from './json.js';
 import type { Protocol, RelayStats, RejectReason, Traffic } from './stats.js';
 
 /** WebSocket close codes used by the relay (RFC 6455 §7.4.1). */
@@ -99,6 +100,25 @@ export class Connection {
 			this.ws.terminate();
 		}
 		return true;
+	}
+
+	/**
+	 * Reads one received text message as a JSON object; binary frames (1003) and text that is
+	 * not JSON (1007) close the connection.
+	 *
+	 * @returns the object, `null` for JSON that is not an object (to be ignored), or `undefined`
+	 *   when the connection was closed.
+	 */
+	parse(bytes: Buffer, isBinary: boolean): JsonObject | null | undefined {
+		if (isBinary) {
+			this.reject('binary', CloseCode.unsupportedData, 'binary messages are not supported');
+			return undefined;
+		}
+		const message = parseJsonObject(bytes);
+		if (message === undefined) {
+			this.reject('malformed_json', CloseCode.invalidPayload, 'malformed JSON');
+		}
+		return message;
 	}
 
 	/** Counts a refusal and, when `code` is given, closes the connection with it. */

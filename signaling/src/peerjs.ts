@@ -4,7 +4,7 @@ import type { RelayLimits } from './config.js';
 import { CloseCode, type Connection } from './connection.js';
 import { encodeTextFrame } from './frame.js';
 import { PEERJS_KEY } from './ice.js';
-import { parseJsonObject, stringifyOrNull, type JsonObject } from './json.js';
+import { stringifyOrNull, type JsonObject } from './json.js';
 import type { RelayStats } from './stats.js';
 
 /** Ids the PeerJS client accepts (peerjs 1.5 `util.validateId`), bounded in length by the relay. */
@@ -183,15 +183,8 @@ export class PeerjsHub {
 		const bytes = data as Buffer;
 		if (!conn.admit(bytes.length) || peer.conn !== conn) return;
 		peer.lastSeen = Date.now();
-		if (isBinary) {
-			conn.reject('binary', CloseCode.unsupportedData, 'binary messages are not supported');
-			return;
-		}
-		const message = parseJsonObject(bytes);
-		if (message === undefined) {
-			conn.reject('malformed_json', CloseCode.invalidPayload, 'malformed JSON');
-			return;
-		}
+		const message = conn.parse(bytes, isBinary);
+		if (message === undefined) return;
 		const type = message?.type;
 		switch (type) {
 			case 'HEARTBEAT':

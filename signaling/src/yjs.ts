@@ -2,7 +2,6 @@ import type { RawData } from 'ws';
 import type { RelayLimits } from './config.js';
 import { CloseCode, type Connection } from './connection.js';
 import { encodeTextFrame } from './frame.js';
-import { parseJsonObject } from './json.js';
 
 /** Longest topic accepted, UTF-16 code units. Confer's topics are 43 characters (base64url SHA-256). */
 export const MAX_TOPIC_LENGTH = 256;
@@ -73,15 +72,8 @@ export class YjsHub {
 		const { conn } = client;
 		client.alive = true;
 		if (!conn.admit(bytes.length)) return;
-		if (isBinary) {
-			conn.reject('binary', CloseCode.unsupportedData, 'binary messages are not supported');
-			return;
-		}
-		const message = parseJsonObject(bytes);
-		if (message === undefined) {
-			conn.reject('malformed_json', CloseCode.invalidPayload, 'malformed JSON');
-			return;
-		}
+		const message = conn.parse(bytes, isBinary);
+		if (message === undefined) return;
 		switch (message?.type) {
 			case 'subscribe':
 				this.#subscribe(client, message.topics);
