@@ -24,11 +24,14 @@ export const PeerjsError = {
 	serverFull: 'Server has reached its concurrent user limit'
 } as const;
 
-/** Body of `GET /peerjs/`, as the `peer` server answers it. */
+/**
+ * Body of `GET /peerjs/`: the `peer` server's banner fields `name` and `description` (clients never
+ * read it; it tells a person probing the path what answers there). No third-party URL: Confer's
+ * relay names no outside host.
+ */
 export const PEERJS_BANNER = {
 	name: 'PeerJS Server',
-	description: 'A server side element to broker connections between PeerJS clients.',
-	website: 'https://peerjs.com/'
+	description: "Confer's relay: brokers connections between PeerJS clients."
 };
 
 const OPEN_FRAME = encodeTextFrame(JSON.stringify({ type: 'OPEN' }));
