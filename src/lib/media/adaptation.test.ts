@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyVideoProfile, encodingFor, videoProfile, type VideoSender } from './adaptation';
+import {
+	applyVideoProfile,
+	captureProfile,
+	encodingFor,
+	videoProfile,
+	type VideoSender
+} from './adaptation';
 
 /** A sender stub that records what `setParameters` received. */
 function fakeSender(options: {
@@ -29,13 +35,21 @@ function fakeSender(options: {
 	return { sender, applied };
 }
 
+describe('captureProfile', () => {
+	it('asks the camera for no more than the largest encoding sends', () => {
+		expect(captureProfile(2)).toEqual({ width: 1280, height: 720, frameRate: 30 });
+		expect(captureProfile(5)).toEqual({ width: 640, height: 360, frameRate: 15 });
+		expect(captureProfile(9)).toEqual({ width: 320, height: 180, frameRate: 15 });
+	});
+});
+
 describe('videoProfile', () => {
 	it.each([
 		[1, 720, 1_500_000, 30],
 		[2, 720, 1_500_000, 30],
 		[3, 720, 1_500_000, 30],
-		[4, 360, 500_000, 30],
-		[6, 360, 500_000, 30],
+		[4, 360, 500_000, 15],
+		[6, 360, 500_000, 15],
 		[7, 180, 200_000, 15],
 		[12, 180, 200_000, 15]
 	])('%i people: %ip at %i bit/s, %i fps', (people, maxHeight, maxBitrateBps, maxFramerate) => {
@@ -69,7 +83,7 @@ describe('encodingFor', () => {
 		expect(encodingFor(720, profile, true)).toEqual({
 			scaleResolutionDownBy: 2,
 			maxBitrate: 500_000,
-			maxFramerate: 30,
+			maxFramerate: 15,
 			active: true
 		});
 		expect(encodingFor(1080, videoProfile(8), false)).toEqual({
@@ -99,7 +113,7 @@ describe('applyVideoProfile', () => {
 				priority: 'high',
 				scaleResolutionDownBy: 2,
 				maxBitrate: 500_000,
-				maxFramerate: 30,
+				maxFramerate: 15,
 				active: true
 			}
 		]);

@@ -1,9 +1,11 @@
 /**
  * Mesh adaptation of outgoing video. In a mesh every sender encodes its video once per peer, so
  * upload bandwidth and CPU grow with the room; the profile caps each per-peer encoding by room
- * size (issue 4: up to 3 people 720p at 1.5 Mbit/s, 4–6 people 360p at 500 kbit/s, 7+ people
- * 180p at 200 kbit/s), applied with `RTCRtpSender.setParameters` (W3C webrtc-pc, "RTCRtpSender
- * interface"; encoding fields from `RTCRtpEncodingParameters`).
+ * size (up to 3 people 720p at 1.5 Mbit/s, 4–6 people 360p at 500 kbit/s, 7+ people 180p at
+ * 200 kbit/s; README, "How it is built"), applied with `RTCRtpSender.setParameters` (W3C webrtc-pc,
+ * "RTCRtpSender interface"; encoding fields from `RTCRtpEncodingParameters`). The camera itself is
+ * asked for no more than the largest encoding needs ({@link captureProfile}): capturing, showing
+ * and scaling 720p to send 360p costs a laptop as much as the encoders do.
  */
 
 /** Caps for one outgoing video encoding. */
@@ -38,16 +40,16 @@ export type VideoSender = Pick<RTCRtpSender, 'track' | 'getParameters' | 'setPar
 const SCREEN_MAX_HEIGHT = 1080;
 
 /**
- * The caps for a room of `participants` people (counting ourselves), per issue 4:
+ * The caps for a room of `participants` people (counting ourselves):
  *
  * | people | camera                     | screen (`contentHint` `detail` or `text`) |
  * | ------ | -------------------------- | ----------------------------------------- |
  * | 1–3    | 720p, 1.5 Mbit/s, 30 fps   | ≤ 1080p, 1.5 Mbit/s, 15 fps               |
- * | 4–6    | 360p, 500 kbit/s, 30 fps   | ≤ 1080p, 500 kbit/s, 8 fps                |
+ * | 4–6    | 360p, 500 kbit/s, 15 fps   | ≤ 1080p, 500 kbit/s, 8 fps                |
  * | 7+     | 180p, 200 kbit/s, 15 fps   | ≤ 1080p, 200 kbit/s, 5 fps                |
  *
- * Issue 4 sets the camera heights and bitrates; the frame rates and the screen column are our
- * choice (15 fps at 7+ people halves each per-peer encoder's work).
+ * 15 fps from 4 people on halves each per-peer encoder's work, and every receiver's decoding
+ * and drawing, where a mesh makes them grow with the square of the room.
  *
  * A shared screen goes through the same sender as the camera (`replaceTrack`), so it keeps the
  * room's bitrate budget; for `detail`/`text` tracks the browser keeps resolution and drops frames
@@ -70,11 +72,30 @@ export function videoProfile(participants: number, contentHint = ''): VideoProfi
 	if (participants <= 6) {
 		return screen
 			? { maxHeight: SCREEN_MAX_HEIGHT, maxBitrateBps: 500_000, maxFramerate: 8 }
-			: { maxHeight: 360, maxBitrateBps: 500_000, maxFramerate: 30 };
+			: { maxHeight: 360, maxBitrateBps: 500_000, maxFramerate: 15 };
 	}
 	return screen
 		? { maxHeight: SCREEN_MAX_HEIGHT, maxBitrateBps: 200_000, maxFramerate: 5 }
 		: { maxHeight: 180, maxBitrateBps: 200_000, maxFramerate: 15 };
+}
+
+/** What to ask of the camera (`MediaTrackConstraints` ideals; frame rate as a maximum). */
+export interface CaptureProfile {
+	width: number;
+	height: number;
+	frameRate: number;
+}
+
+/**
+ * The camera capture for a room of `participants` people: just enough for the largest encoding
+ * {@link videoProfile} sends (1–3 people 1280×720 at 30 fps, 4–6 640×360 at 15 fps, 7+ 320×180
+ * at 15 fps). The self view shows the same.
+ *
+ * @throws RangeError when `participants` is not a finite number.
+ */
+export function captureProfile(participants: number): CaptureProfile {
+	const { maxHeight, maxFramerate } = videoProfile(participants);
+	return { width: Math.round((maxHeight * 16) / 9), height: maxHeight, frameRate: maxFramerate };
 }
 
 /**

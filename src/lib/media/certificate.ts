@@ -8,7 +8,7 @@ const RENEW_BEFORE_MS = 24 * 60 * 60 * 1000;
  * This device's DTLS certificate: generated once (ECDSA P-256, as browsers do by default),
  * kept in IndexedDB (RTCCertificate is structured-cloneable) and renewed before it expires.
  * Its fingerprint is announced in the room's encrypted awareness so peers can check that a call
- * really comes from a member (DESIGN.md, "Media bound to members").
+ * really comes from a member (ARCHITECTURE.md, "The call link" and "Trust model").
  */
 export async function loadCertificate(): Promise<RTCCertificate> {
 	try {

@@ -1,53 +1,43 @@
 /**
- * Camera, microphone and screen capture: acquisition with errors in words a person can act on,
+ * Camera, microphone and screen capture: acquisition with classified errors a person can act on,
  * plus placeholder tracks so every call always carries exactly one audio and one video sender
  * (PeerJS cannot renegotiate, so toggles and screen share use `RTCRtpSender.replaceTrack`).
  */
 
-/** Why a capture failed, for the UI. */
+/** A capture device, as the person would name it. */
+export type MediaDevice = 'camera' | 'microphone' | 'screen';
+
+/** Why a device cannot be used; the UI turns it into words (`ui/messages.ts`). */
 export interface MediaProblem {
-	kind: 'denied' | 'not-found' | 'in-use' | 'insecure' | 'cancelled' | 'other';
-	/** A sentence saying what happened and how to fix it. */
-	message: string;
+	device: MediaDevice;
+	/**
+	 * `denied`: the browser or the person refused; `not-found`: no such device; `in-use`: another
+	 * app holds it, or it failed to start; `insecure`: the page is not a secure context; `ended`:
+	 * it stopped by itself (unplugged, permission revoked); `other`: anything else.
+	 */
+	kind: 'denied' | 'not-found' | 'in-use' | 'insecure' | 'ended' | 'other';
 }
 
 /**
- * Turns a `getUserMedia`/`getDisplayMedia` rejection into words (DOMException names from
- * the Media Capture and Streams spec: NotAllowedError, NotFoundError, NotReadableError, …).
- *
- * @param what the device(s) asked for, e.g. `"camera"`, `"microphone"`, `"camera and microphone"`.
+ * Classifies a `getUserMedia`/`getDisplayMedia` rejection by its DOMException name (Media Capture
+ * and Streams, "getUserMedia" errors: NotAllowedError, NotFoundError, NotReadableError, …).
  */
-export function describeMediaError(error: unknown, what: string): MediaProblem {
+export function classifyMediaError(error: unknown, device: MediaDevice): MediaProblem {
 	const name = error instanceof Error ? error.name : '';
 	switch (name) {
 		case 'NotAllowedError':
 		case 'SecurityError':
-			return {
-				kind: 'denied',
-				message: `Confer isn't allowed to use your ${what}. Allow it in your browser's site settings (the icon left of the address), then try again. You can still join and chat.`
-			};
+			return { device, kind: 'denied' };
 		case 'NotFoundError':
 		case 'OverconstrainedError':
-			return {
-				kind: 'not-found',
-				message: `No ${what} was found. Plug one in and try again, or join without it.`
-			};
+			return { device, kind: 'not-found' };
 		case 'NotReadableError':
 		case 'AbortError':
-			return {
-				kind: 'in-use',
-				message: `Your ${what} is being used by another app or could not be started. Close the other app, then try again.`
-			};
+			return { device, kind: 'in-use' };
 		case 'TypeError':
-			return {
-				kind: 'insecure',
-				message: `This page cannot use your ${what}: open Confer over https (or on localhost).`
-			};
+			return { device, kind: 'insecure' };
 		default:
-			return {
-				kind: 'other',
-				message: `Your ${what} could not be started (${name || 'unknown error'}). Try again, or join without it.`
-			};
+			return { device, kind: 'other' };
 	}
 }
 
@@ -68,13 +58,23 @@ export async function listDevices(): Promise<DeviceLists> {
 	};
 }
 
-/** Camera constraints: 720p at most (the sender scales down), ideal 30 frame/s. */
-export function cameraConstraints(deviceId?: string): MediaTrackConstraints {
+/**
+ * Camera constraints: the size and frame rate a call needs (720p at 30 frame/s by default; less in
+ * a big mesh, see `captureProfile` in adaptation.ts), as ideals so any camera still opens.
+ */
+export function cameraConstraints(
+	deviceId?: string,
+	capture: { width: number; height: number; frameRate: number } = {
+		width: 1280,
+		height: 720,
+		frameRate: 30
+	}
+): MediaTrackConstraints {
 	return {
 		...(deviceId ? { deviceId: { exact: deviceId } } : {}),
-		width: { ideal: 1280 },
-		height: { ideal: 720 },
-		frameRate: { ideal: 30 }
+		width: { ideal: capture.width },
+		height: { ideal: capture.height },
+		frameRate: { ideal: capture.frameRate, max: capture.frameRate }
 	};
 }
 

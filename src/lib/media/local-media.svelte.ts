@@ -1,12 +1,15 @@
 import {
 	blankVideoTrack,
 	cameraConstraints,
-	describeMediaError,
+	classifyMediaError,
 	listDevices,
 	microphoneConstraints,
 	silentAudioTrack,
-	type DeviceLists
+	type DeviceLists,
+	type MediaDevice,
+	type MediaProblem
 } from './devices';
+import type { CaptureProfile } from './adaptation';
 import { watchLevel } from './level-meter';
 
 /**
@@ -19,12 +22,25 @@ export type TrackChangeListener = (
 	track: MediaStreamTrack
 ) => void | Promise<unknown>;
 
+/** What the person is sending, as peers should see it in presence. */
+export interface SendingState {
+	mic: boolean;
+	cam: boolean;
+	screen: boolean;
+}
+
+/** Called whenever {@link SendingState} changes, whatever caused it. */
+export type SendingListener = (state: SendingState) => void;
+
 /**
- * The person's own camera, microphone and screen: one owner for every local track.
+ * The person's own camera, microphone and screen: the one owner of every local track and of what
+ * is being sent.
  *
  * The outgoing stream always holds exactly one audio and one video track: the microphone (muted by
  * `enabled = false`) or a silent placeholder, and the screen, the camera or a black placeholder.
- * Turning the camera off releases it (its light goes out).
+ * Turning the camera off releases it (its light goes out). Every change of what is sent (a toggle,
+ * the browser's own "Stop sharing" bar, a device that fails or is unplugged) is announced through
+ * {@link onSendingChange}, so presence never goes stale.
  */
 export class LocalMedia {
 	micOn = $state(true);
@@ -32,8 +48,10 @@ export class LocalMedia {
 	sharing = $state(false);
 	/** Microphone level 0…1 for the meter, while one is being watched. */
 	level = $state(0);
-	/** What went wrong with the devices, in words; null when all is well. */
-	problem = $state<string | null>(null);
+	/** Whether the devices are being opened (the preview is not ready yet). */
+	starting = $state(false);
+	/** What went wrong, at most one entry per device; empty when all is well. */
+	problems = $state.raw<MediaProblem[]>([]);
 	devices = $state.raw<DeviceLists>({ cameras: [], microphones: [], speakers: [] });
 	cameraId = $state<string | undefined>();
 	micId = $state<string | undefined>();
@@ -49,24 +67,39 @@ export class LocalMedia {
 	#blank: MediaStreamTrack | null = null;
 	#outgoing: MediaStream | null = null;
 	#stopMeter: (() => void) | null = null;
-	#listeners = new Set<TrackChangeListener>();
+	#trackListeners = new Set<TrackChangeListener>();
+	#sendingListeners = new Set<SendingListener>();
+	#announced: SendingState | null = null;
+	#capture: CaptureProfile | undefined;
+	/** Bumped by {@link stop}: a device that opens after it is released at once. */
+	#generation = 0;
 
 	/** Whether a real microphone track is open. */
 	get hasMic(): boolean {
 		return this.#micTrack !== null;
 	}
 
+	/** What is being sent now. */
+	get sending(): SendingState {
+		return { mic: this.micOn, cam: this.camOn, screen: this.sharing };
+	}
+
 	/**
 	 * Opens the camera and microphone as wished. A failure of one device does not stop the other;
-	 * `problem` then says what happened. Never throws.
+	 * {@link problems} then says what happened. Never throws. A {@link stop} while it waits for the
+	 * browser releases whatever opens afterwards.
 	 */
 	async start(wish: { micOn: boolean; camOn: boolean; micId?: string; cameraId?: string }) {
 		this.micOn = wish.micOn;
 		this.camOn = wish.camOn;
 		this.micId = wish.micId;
 		this.cameraId = wish.cameraId;
-		this.problem = null;
+		this.problems = [];
+		this.starting = true;
+		const generation = this.#generation;
 		await Promise.all([this.#openMic(), wish.camOn ? this.#openCamera() : undefined]);
+		if (generation !== this.#generation) return;
+		this.starting = false;
 		await this.refreshDevices();
 	}
 
@@ -81,8 +114,18 @@ export class LocalMedia {
 
 	/** Subscribes to changes of the tracks to send. Returns the unsubscribe function. */
 	onTrackChange(listener: TrackChangeListener): () => void {
-		this.#listeners.add(listener);
-		return () => this.#listeners.delete(listener);
+		this.#trackListeners.add(listener);
+		return () => this.#trackListeners.delete(listener);
+	}
+
+	/**
+	 * Subscribes to changes of what is sent (microphone, camera, screen), and calls `listener` once
+	 * with the current state. Returns the unsubscribe function.
+	 */
+	onSendingChange(listener: SendingListener): () => void {
+		this.#sendingListeners.add(listener);
+		listener(this.sending);
+		return () => this.#sendingListeners.delete(listener);
 	}
 
 	/** The track to send for audio: the microphone, or silence. */
@@ -105,7 +148,8 @@ export class LocalMedia {
 	async setMic(on: boolean) {
 		this.micOn = on;
 		if (on && !this.#micTrack) await this.#openMic();
-		if (this.#micTrack) this.#micTrack.enabled = on;
+		if (this.#micTrack) this.#micTrack.enabled = this.micOn;
+		this.#announce();
 	}
 
 	/** Turns the camera on (opening the chosen device) or off (releasing it). */
@@ -117,9 +161,25 @@ export class LocalMedia {
 			const previous = this.#camTrack;
 			this.#camTrack = null;
 			this.camera = null;
+			this.#announce();
 			await this.#emitVideo();
 			previous?.stop();
 		}
+	}
+
+	/**
+	 * Asks the camera for `capture` (a smaller size and frame rate in a big mesh), now and whenever
+	 * it opens. Resolves once the camera applied it; a camera that cannot is left as it is.
+	 */
+	async setCapture(capture: CaptureProfile) {
+		const same =
+			this.#capture?.width === capture.width &&
+			this.#capture.height === capture.height &&
+			this.#capture.frameRate === capture.frameRate;
+		this.#capture = capture;
+		if (same || !this.#camTrack) return;
+		const { width, height, frameRate } = cameraConstraints(undefined, capture);
+		await this.#camTrack.applyConstraints({ width, height, frameRate }).catch(() => undefined);
 	}
 
 	/** Switches to another camera; the call keeps going (`replaceTrack`). */
@@ -139,22 +199,30 @@ export class LocalMedia {
 	 * browser's own "Stop sharing" button restores the camera.
 	 */
 	async startScreenShare() {
+		const generation = this.#generation;
 		let stream: MediaStream;
 		try {
 			stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
 		} catch (error) {
-			if (error instanceof Error && error.name === 'NotAllowedError') return;
-			this.problem = describeMediaError(error, 'screen').message;
+			const problem = classifyMediaError(error, 'screen');
+			// Cancelling the browser's picker is a choice, not a problem.
+			if (problem.kind !== 'denied') this.#report(problem);
 			return;
 		}
 		const track = stream.getVideoTracks()[0];
-		if (!track) return;
+		if (!track || generation !== this.#generation) {
+			for (const t of stream.getTracks()) t.stop();
+			return;
+		}
 		track.contentHint = 'detail';
-		track.addEventListener('ended', () => this.stopScreenShare());
+		track.addEventListener('ended', () => {
+			if (this.#screenTrack === track) this.stopScreenShare();
+		});
 		const previous = this.#screenTrack;
 		this.#screenTrack = track;
 		this.screen = stream;
 		this.sharing = true;
+		this.#announce();
 		await this.#emitVideo();
 		previous?.stop();
 	}
@@ -166,6 +234,7 @@ export class LocalMedia {
 		this.#screenTrack = null;
 		this.screen = null;
 		this.sharing = false;
+		this.#announce();
 		void this.#emitVideo().then(() => previous.stop());
 	}
 
@@ -184,8 +253,13 @@ export class LocalMedia {
 		this.level = 0;
 	}
 
-	/** Stops every track (camera light and microphone indicator go out). */
+	/**
+	 * Stops every track (camera light and microphone indicator go out). Devices still opening are
+	 * released as soon as the browser hands them over.
+	 */
 	stop() {
+		this.#generation++;
+		this.starting = false;
 		this.stopLevel();
 		for (const track of [
 			this.#micTrack,
@@ -200,49 +274,116 @@ export class LocalMedia {
 		this.#outgoing = null;
 		this.camera = this.screen = null;
 		this.sharing = false;
+		this.#announced = null;
 	}
 
 	async #openMic() {
+		const generation = this.#generation;
+		let track: MediaStreamTrack | undefined;
 		try {
 			const stream = await navigator.mediaDevices.getUserMedia({
 				audio: microphoneConstraints(this.micId)
 			});
-			const track = stream.getAudioTracks()[0];
-			if (!track) return;
-			const previous = this.#micTrack;
-			this.#micTrack = track;
-			track.enabled = this.micOn;
-			this.micId = track.getSettings().deviceId ?? this.micId;
-			if (this.#stopMeter) this.watchLevel();
-			await this.#emit('audio', track);
-			previous?.stop();
+			track = stream.getAudioTracks()[0];
 		} catch (error) {
-			this.micOn = false;
-			this.problem = describeMediaError(error, 'microphone').message;
+			if (generation !== this.#generation) return;
+			this.#report(classifyMediaError(error, 'microphone'));
+			// A failed switch keeps the microphone that still works; without one, the mic is off.
+			if (!this.#micTrack) this.micOn = false;
+			this.#announce();
+			return;
 		}
+		if (!track) return;
+		if (generation !== this.#generation) {
+			track.stop();
+			return;
+		}
+		this.#resolve('microphone');
+		const previous = this.#micTrack;
+		this.#micTrack = track;
+		track.enabled = this.micOn;
+		this.micId = track.getSettings().deviceId ?? this.micId;
+		this.#onEnded(track, 'microphone');
+		if (this.#stopMeter) this.watchLevel();
+		this.#announce();
+		await this.#emit('audio', track);
+		previous?.stop();
 	}
 
 	async #openCamera() {
+		const generation = this.#generation;
+		let track: MediaStreamTrack | undefined;
 		try {
 			const stream = await navigator.mediaDevices.getUserMedia({
-				video: cameraConstraints(this.cameraId)
+				video: cameraConstraints(this.cameraId, this.#capture)
 			});
-			const track = stream.getVideoTracks()[0];
-			if (!track) return;
-			if (!this.camOn) {
-				track.stop();
+			track = stream.getVideoTracks()[0];
+		} catch (error) {
+			if (generation !== this.#generation) return;
+			this.#report(classifyMediaError(error, 'camera'));
+			// A failed switch keeps the camera that still works; without one, the camera is off.
+			if (!this.#camTrack) this.camOn = false;
+			this.#announce();
+			return;
+		}
+		if (!track) return;
+		if (generation !== this.#generation || !this.camOn) {
+			track.stop();
+			return;
+		}
+		this.#resolve('camera');
+		const previous = this.#camTrack;
+		this.#camTrack = track;
+		this.cameraId = track.getSettings().deviceId ?? this.cameraId;
+		this.camera = new MediaStream([track]);
+		this.#onEnded(track, 'camera');
+		this.#announce();
+		await this.#emitVideo();
+		previous?.stop();
+	}
+
+	/**
+	 * A device that ends by itself (unplugged, or permission revoked) turns off, and everyone is told.
+	 */
+	#onEnded(track: MediaStreamTrack, device: 'camera' | 'microphone') {
+		track.addEventListener('ended', () => {
+			if (device === 'camera' && this.#camTrack === track) {
+				this.#camTrack = null;
+				this.camera = null;
+				this.camOn = false;
+				void this.#emitVideo();
+			} else if (device === 'microphone' && this.#micTrack === track) {
+				this.#micTrack = null;
+				this.micOn = false;
+				this.#stopMeter?.();
+				this.#stopMeter = null;
+				void this.#emit('audio', this.audioTrack);
+			} else {
 				return;
 			}
-			const previous = this.#camTrack;
-			this.#camTrack = track;
-			this.cameraId = track.getSettings().deviceId ?? this.cameraId;
-			this.camera = new MediaStream([track]);
-			await this.#emitVideo();
-			previous?.stop();
-		} catch (error) {
-			this.camOn = false;
-			this.problem = describeMediaError(error, 'camera').message;
+			this.#report({ device, kind: 'ended' });
+			this.#announce();
+		});
+	}
+
+	#report(problem: MediaProblem) {
+		this.problems = [...this.problems.filter((p) => p.device !== problem.device), problem];
+	}
+
+	#resolve(device: MediaDevice) {
+		if (this.problems.some((p) => p.device === device)) {
+			this.problems = this.problems.filter((p) => p.device !== device);
 		}
+	}
+
+	/** Tells the sending listeners, when what is sent changed since they were last told. */
+	#announce() {
+		const now = this.sending;
+		const before = this.#announced;
+		if (before && before.mic === now.mic && before.cam === now.cam && before.screen === now.screen)
+			return;
+		this.#announced = now;
+		for (const listener of this.#sendingListeners) listener(now);
 	}
 
 	#emitVideo(): Promise<void> {
@@ -251,7 +392,7 @@ export class LocalMedia {
 
 	async #emit(kind: 'audio' | 'video', track: MediaStreamTrack) {
 		this.#replaceInOutgoing(kind, track);
-		await Promise.allSettled([...this.#listeners].map((listener) => listener(kind, track)));
+		await Promise.allSettled([...this.#trackListeners].map((listener) => listener(kind, track)));
 	}
 
 	#replaceInOutgoing(kind: 'audio' | 'video', track: MediaStreamTrack) {

@@ -1,9 +1,9 @@
 import { ObservableV2 } from 'lib0/observable';
-import type { MediaConnection, Peer, PeerError } from 'peerjs';
+import type { MediaConnection, Peer, PeerError, PeerOptions } from 'peerjs';
 import type { ResolvedRelay } from '$lib/relay/config';
-import { sdpMatchesFingerprint } from './sdp';
+import { CallLink, LINK_TIMING, type LinkState, type LinkTiming } from './call-link';
 
-/** What the room's awareness says about a member who can be called. */
+/** What the room says about a member who can be called (from awareness or a hello). */
 export interface MeshMember {
 	/** The member's PeerJS id. */
 	peerId: string;
@@ -11,21 +11,35 @@ export interface MeshMember {
 	dtls: string | null;
 }
 
-/** The state of the call with one peer, as a person would describe it. */
-export type CallState = 'connecting' | 'connected' | 'reconnecting';
+/** Why the mesh cannot work at all; the UI turns the code into words. */
+export type MeshErrorCode = 'server-refused' | 'browser-incompatible';
+
+/** A failure of {@link Mesh.start} that retrying will not mend. */
+export class MeshError extends Error {
+	readonly code: MeshErrorCode;
+	constructor(code: MeshErrorCode, detail: string) {
+		super(`${code}: ${detail}`);
+		this.name = 'MeshError';
+		this.code = code;
+	}
+}
 
 /** Events a {@link Mesh} emits. */
 export type MeshEvents = {
-	/** Our PeerJS id is registered at the relay (again, after a new id was needed). */
+	/** Our PeerJS id is registered at the relay (again, after the relay was lost or a new id). */
 	open: (peerId: string) => void;
-	/** Media from a peer arrived (or its stream changed). */
+	/** Whether we are registered at the relay: false while it is unreachable. */
+	registered: (registered: boolean) => void;
+	/** Media from a member arrived (or its stream changed). */
 	stream: (peerId: string, stream: MediaStream) => void;
-	/** The call with a peer moved to another state. */
-	state: (peerId: string, state: CallState) => void;
-	/** The call with a peer ended (it left, or the call is being retried). */
+	/** The link with a member moved to another state (see {@link LinkState}). */
+	state: (peerId: string, state: LinkState) => void;
+	/** The call with a member ended; its stream is gone until a new call brings one. */
 	ended: (peerId: string) => void;
-	/** Something a person should know, in words (e.g. a call failed its identity check). */
-	warning: (message: string) => void;
+	/** A call from or to a member did not present the fingerprint it announced and was refused. */
+	refused: (peerId: string) => void;
+	/** A member's call did not come: it may not know us yet (announce ourselves again). */
+	nudge: (peerId: string) => void;
 };
 
 /** Our PeerJS identity, kept in `sessionStorage` so a reload re-attaches with `reconnect()`. */
@@ -34,24 +48,17 @@ export interface PeerIdentity {
 	token: string;
 }
 
-interface Link {
-	call: MediaConnection | null;
-	/** Failed attempts since the last connected call (drives the back-off). */
-	attempts: number;
-	retry: ReturnType<typeof setTimeout> | null;
-	watchdog: ReturnType<typeof setTimeout> | null;
-	state: CallState | null;
-}
+/** Loads the PeerJS `Peer` class (injected by unit tests). */
+export type PeerLoader = () => Promise<new (id: string, options: PeerOptions) => Peer>;
 
-/** How long a call may take to connect before it is retried (ms). */
-const CONNECT_TIMEOUT_MS = 20_000;
-/** How long a call may stay ICE-`disconnected` before it is dialled again (ms). */
-const DISCONNECTED_GRACE_MS = 5_000;
-/** How long an incoming call waits for its caller to appear in awareness (ms). */
-const PENDING_CALL_MS = 10_000;
-/** Back-off for retries: 1 s, 2 s, 4 s … at most 15 s, plus up to 30 % jitter (ms). */
-const RETRY_BASE_MS = 1_000;
-const RETRY_MAX_MS = 15_000;
+/**
+ * Registration at the relay is retried after 250 ms, 500 ms, then every second (±30 %), so a
+ * relay that comes back is used again within about a second.
+ */
+const REGISTER_BASE_MS = 250;
+const REGISTER_MAX_MS = 1_000;
+/** How long an incoming call waits for its caller to become a member (ms). */
+const PENDING_CALL_MS = 6_000;
 
 /**
  * Random 128-bit PeerJS identity (hex, which matches the server's id pattern
@@ -66,46 +73,59 @@ export function newPeerIdentity(): PeerIdentity {
 }
 
 /**
- * The media mesh: one PeerJS `Peer`, one call per remote member.
+ * The media mesh: one PeerJS `Peer` registered at the relay, one {@link CallLink} per member.
  *
- * Rules (DESIGN.md, "Media mesh"): the member with the smaller peer id calls; calls are answered
- * only from members present in the room's awareness, and only when the SDP's DTLS fingerprint is
- * the one that member announced there; failed or dropped calls are retried with back-off while
- * the member is still present. Every call carries exactly the outgoing stream's one audio and one
- * video track; later changes go through `RTCRtpSender.replaceTrack` (PeerJS cannot renegotiate).
+ * Rules (ARCHITECTURE.md, "Media mesh"): of each pair, the member with the smaller peer id calls;
+ * calls are answered only from members (announced in the room's encrypted awareness or hello) and
+ * only when their SDP presents the DTLS fingerprint the member announced; every call carries the
+ * outgoing stream's one audio and one video track, and later changes go through
+ * `RTCRtpSender.replaceTrack` (PeerJS cannot renegotiate). Calls already connected keep going
+ * while the relay is away; registration is retried until it is back.
  */
 export class Mesh extends ObservableV2<MeshEvents> {
 	#relay: ResolvedRelay;
 	#certificate: RTCCertificate;
 	#identity: PeerIdentity;
 	#outgoing: () => MediaStream;
+	#loadPeer: PeerLoader;
+	#timing: LinkTiming;
+	#random: () => number;
 	#peer: Peer | null = null;
 	#members = new Map<string, MeshMember>();
-	#links = new Map<string, Link>();
+	#links = new Map<string, CallLink>();
 	#pending = new Map<string, { call: MediaConnection; timer: ReturnType<typeof setTimeout> }>();
 	#destroyed = false;
-	#reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-	#reconnectAttempts = 0;
+	#registerTimer: ReturnType<typeof setTimeout> | null = null;
+	#registerAttempts = 0;
 	#opened: Promise<string> | null = null;
 	#settle: { resolve: (id: string) => void; reject: (error: Error) => void } | null = null;
 
 	/**
 	 * @param options.relay the relay's config (PeerJS server and ICE servers).
-	 * @param options.certificate this device's DTLS certificate (its fingerprint is in awareness).
+	 * @param options.certificate this device's DTLS certificate (its fingerprint is announced).
 	 * @param options.identity the PeerJS id and token to use (reuse after a reload).
 	 * @param options.outgoing returns the stream to send (one audio and one video track).
+	 * @param options.loadPeer loads PeerJS's `Peer` (default: `import('peerjs')`).
+	 * @param options.timing call link deadlines and back-off (default {@link LINK_TIMING}).
+	 * @param options.random random numbers in [0, 1) for back-off jitter.
 	 */
 	constructor(options: {
 		relay: ResolvedRelay;
 		certificate: RTCCertificate;
 		identity: PeerIdentity;
 		outgoing: () => MediaStream;
+		loadPeer?: PeerLoader;
+		timing?: LinkTiming;
+		random?: () => number;
 	}) {
 		super();
 		this.#relay = options.relay;
 		this.#certificate = options.certificate;
 		this.#identity = options.identity;
 		this.#outgoing = options.outgoing;
+		this.#loadPeer = options.loadPeer ?? (async () => (await import('peerjs')).Peer);
+		this.#timing = options.timing ?? LINK_TIMING;
+		this.#random = options.random ?? Math.random;
 	}
 
 	/** Starts loading PeerJS ahead of joining, so registration at the relay starts at once. */
@@ -118,24 +138,115 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		return this.#identity;
 	}
 
+	/** Whether we are registered at the relay now. */
+	get registered(): boolean {
+		return this.#peer?.open ?? false;
+	}
+
 	/**
-	 * Registers at the relay's PeerJS endpoint. Network trouble is retried with back-off (the
-	 * promise then waits); an id held by another tab is replaced by a fresh one.
+	 * Registers at the relay's PeerJS endpoint. Network trouble is retried (the promise then
+	 * waits); an id held by another tab is replaced by a fresh one.
 	 *
 	 * @returns our peer id once the relay answered `OPEN`.
-	 * @throws Error in words when the relay refuses us for good (wrong key, server error) or the
+	 * @throws MeshError when the relay refuses us for good (wrong key, server error) or the
 	 *   browser cannot make WebRTC calls.
 	 */
 	start(): Promise<string> {
 		this.#opened ??= new Promise<string>((resolve, reject) => {
 			this.#settle = { resolve, reject };
-			void this.#connect();
+			void this.#register();
 		});
 		return this.#opened;
 	}
 
-	async #connect() {
-		const { Peer } = await import('peerjs');
+	/**
+	 * Tells the mesh who is in the room now: links start for new members, links of members who
+	 * left close, and calls that waited for their caller to become a member are answered.
+	 */
+	setMembers(members: Iterable<MeshMember>) {
+		const next = new Map<string, MeshMember>();
+		for (const m of members) if (m.peerId !== this.#identity.id) next.set(m.peerId, m);
+		for (const [peerId, link] of [...this.#links]) {
+			const before = this.#members.get(peerId)?.dtls;
+			const member = next.get(peerId);
+			// A member that left, or now announces another certificate, gets a fresh link.
+			if (!member || (before && member.dtls && before !== member.dtls)) this.#close(peerId, link);
+		}
+		this.#members = next;
+		for (const [peerId, { call, timer }] of [...this.#pending]) {
+			if (next.get(peerId)?.dtls) {
+				clearTimeout(timer);
+				this.#pending.delete(peerId);
+				this.#link(peerId)?.incoming(call);
+			}
+		}
+		this.#startLinks();
+	}
+
+	/** A member announced itself (a hello): a caller backing off from it dials now. */
+	poke(peerId: string) {
+		this.#links.get(peerId)?.poke();
+	}
+
+	/**
+	 * The network may be back (the browser went online, or the relay answered again): retry the
+	 * registration now instead of at the next back-off.
+	 */
+	reconnectNow() {
+		if (this.#destroyed || this.#peer?.open) return;
+		if (this.#registerTimer) clearTimeout(this.#registerTimer);
+		this.#registerTimer = null;
+		this.#registerAttempts = 0;
+		this.#reattach();
+	}
+
+	/** Replaces the sent track of `kind` on every call, without renegotiation. */
+	async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack) {
+		const senders: Promise<void>[] = [];
+		for (const pc of this.connections().values()) {
+			for (const sender of pc.getSenders()) {
+				if (sender.track?.kind === kind) {
+					senders.push(sender.replaceTrack(track).catch(() => undefined));
+				}
+			}
+		}
+		await Promise.all(senders);
+	}
+
+	/** Every current call's RTCPeerConnection, by remote peer id. */
+	connections(): Map<string, RTCPeerConnection> {
+		const result = new Map<string, RTCPeerConnection>();
+		for (const [peerId, link] of this.#links) {
+			const pc = link.peerConnection;
+			if (pc) result.set(peerId, pc);
+		}
+		return result;
+	}
+
+	/** The link with a member: its state and whether it ever connected; null when there is none. */
+	link(peerId: string): { state: LinkState; everConnected: boolean } | null {
+		const link = this.#links.get(peerId);
+		return link ? { state: link.state, everConnected: link.everConnected } : null;
+	}
+
+	/** Hangs up every call and leaves the relay. */
+	destroy() {
+		if (this.#destroyed) return;
+		this.#destroyed = true;
+		if (this.#registerTimer) clearTimeout(this.#registerTimer);
+		for (const [peerId, link] of [...this.#links]) this.#close(peerId, link);
+		for (const { call, timer } of this.#pending.values()) {
+			clearTimeout(timer);
+			call.close();
+		}
+		this.#pending.clear();
+		this.#peer?.destroy();
+		this.#peer = null;
+		super.destroy();
+	}
+
+	async #register() {
+		const Peer = await this.#loadPeer();
 		if (this.#destroyed) return;
 		const { host, port, secure, path, key } = this.#relay.peerjs;
 		const peer = new Peer(this.#identity.id, {
@@ -154,112 +265,73 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		});
 		this.#peer = peer;
 		peer.on('call', (call) => this.#onIncoming(call));
-		peer.on('disconnected', () => this.#scheduleReconnect());
+		peer.on('disconnected', () => {
+			if (peer !== this.#peer) return;
+			this.emit('registered', [false]);
+			this.#scheduleRegister();
+		});
 		peer.on('open', (id) => {
-			this.#reconnectAttempts = 0;
+			if (peer !== this.#peer) return;
+			this.#registerAttempts = 0;
 			this.#settle?.resolve(id);
 			this.emit('open', [id]);
-			this.#callEveryone();
+			this.emit('registered', [true]);
+			this.#startLinks();
+			// Signaling is back: links backing off dial now.
+			for (const link of this.#links.values()) link.poke();
 		});
 		peer.on('error', (error) => this.#onPeerError(peer, error));
 	}
 
-	/**
-	 * Tells the mesh who is in the room now (from awareness): calls new members whose id is
-	 * larger than ours, answers calls that were waiting for their caller to appear, and hangs up
-	 * on members who left.
-	 */
-	setMembers(members: Iterable<MeshMember>) {
-		const next = new Map<string, MeshMember>();
-		for (const m of members) if (m.peerId !== this.#identity.id) next.set(m.peerId, m);
-		this.#members = next;
-		for (const peerId of [...this.#links.keys()]) {
-			if (!next.has(peerId)) this.#drop(peerId);
-		}
-		for (const [peerId, { call, timer }] of [...this.#pending]) {
-			if (next.get(peerId)?.dtls) {
-				clearTimeout(timer);
-				this.#pending.delete(peerId);
-				this.#answer(call);
-			}
-		}
-		this.#callEveryone();
-	}
-
-	/** Replaces the sent track of `kind` on every call, without renegotiation. */
-	async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack) {
-		const senders: Promise<void>[] = [];
-		for (const { call } of this.#links.values()) {
-			for (const sender of call?.peerConnection?.getSenders() ?? []) {
-				if (sender.track?.kind === kind) {
-					senders.push(sender.replaceTrack(track).catch(() => undefined));
-				}
-			}
-		}
-		await Promise.all(senders);
-	}
-
-	/** Every call's RTCPeerConnection, by remote peer id. */
-	connections(): Map<string, RTCPeerConnection> {
-		const result = new Map<string, RTCPeerConnection>();
-		for (const [peerId, { call }] of this.#links) {
-			if (call?.peerConnection) result.set(peerId, call.peerConnection);
-		}
-		return result;
-	}
-
-	/** Hangs up every call and leaves the relay. */
-	destroy() {
-		this.#destroyed = true;
-		if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-		for (const peerId of [...this.#links.keys()]) this.#drop(peerId);
-		for (const { call, timer } of this.#pending.values()) {
-			clearTimeout(timer);
-			call.close();
-		}
-		this.#pending.clear();
-		this.#peer?.destroy();
-		this.#peer = null;
-		super.destroy();
-	}
-
-	/** Of each pair, the member with the smaller peer id calls (DESIGN.md, "Media mesh"). */
+	/** Of each pair, the member with the smaller peer id calls (no glare). */
 	#isCaller(remotePeerId: string): boolean {
 		return this.#identity.id < remotePeerId;
 	}
 
-	#callEveryone() {
-		const peer = this.#peer;
-		if (!peer?.open || this.#destroyed) return;
+	/** Creates and starts a link for every member with a known fingerprint (once registered). */
+	#startLinks() {
+		if (!this.#peer?.open || this.#destroyed) return;
 		for (const member of this.#members.values()) {
-			if (!this.#isCaller(member.peerId)) continue;
-			const link = this.#links.get(member.peerId);
-			if (link?.call || link?.retry) continue;
 			if (!member.dtls) continue;
-			this.#call(member.peerId);
+			this.#link(member.peerId)?.start();
 		}
 	}
 
-	#call(peerId: string) {
-		const peer = this.#peer;
-		if (!peer?.open) return;
-		const link = this.#link(peerId);
-		const call = peer.call(peerId, this.#outgoing());
-		if (!call) return;
-		link.call = call;
-		this.#setState(peerId, link, 'connecting');
-		this.#watch(peerId, call);
-		call.peerConnection.addEventListener('signalingstatechange', () => {
-			const remote = call.peerConnection?.remoteDescription;
-			if (remote && !this.#verified(peerId, remote.sdp)) call.close();
+	/** The link with `peerId`, created for a member; null for someone who is not a member. */
+	#link(peerId: string): CallLink | null {
+		const existing = this.#links.get(peerId);
+		if (existing) return existing;
+		if (!this.#members.has(peerId) || this.#destroyed) return null;
+		const link = new CallLink({
+			remote: peerId,
+			caller: this.#isCaller(peerId),
+			dial: () => (this.#peer?.open ? this.#peer.call(peerId, this.#outgoing()) : undefined),
+			outgoing: () => this.#outgoing(),
+			fingerprint: () => this.#members.get(peerId)?.dtls ?? null,
+			timing: this.#timing,
+			random: this.#random
 		});
+		link.on('state', (state) => this.emit('state', [peerId, state]));
+		link.on('stream', (stream) => this.emit('stream', [peerId, stream]));
+		link.on('ended', () => this.emit('ended', [peerId]));
+		link.on('refused', () => this.emit('refused', [peerId]));
+		link.on('nudge', () => this.emit('nudge', [peerId]));
+		this.#links.set(peerId, link);
+		return link;
+	}
+
+	#close(peerId: string, link: CallLink) {
+		this.#links.delete(peerId);
+		link.close();
+		this.emit('ended', [peerId]);
 	}
 
 	#onIncoming(call: MediaConnection) {
 		const peerId = call.peer;
 		if (this.#destroyed) return call.close();
-		if (this.#members.get(peerId)?.dtls) return this.#answer(call);
-		// The caller may have seen our awareness before we saw theirs: wait for it, briefly.
+		const link = this.#members.get(peerId)?.dtls ? this.#link(peerId) : null;
+		if (link) return link.incoming(call);
+		// The caller may have learnt of us before we learnt of them: wait for them, briefly.
 		const previous = this.#pending.get(peerId);
 		if (previous) {
 			clearTimeout(previous.timer);
@@ -272,176 +344,62 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		this.#pending.set(peerId, { call, timer });
 	}
 
-	#answer(call: MediaConnection) {
-		const peerId = call.peer;
-		if (!this.#verified(peerId, offerSdp(call))) return call.close();
-		const link = this.#link(peerId);
-		if (link.call && link.call !== call) link.call.close();
-		link.call = call;
-		this.#setState(peerId, link, 'connecting');
-		this.#watch(peerId, call);
-		call.answer(this.#outgoing());
-	}
-
-	/** Checks the SDP's DTLS fingerprint against the one `peerId` announced in awareness. */
-	#verified(peerId: string, sdp: string | undefined): boolean {
-		const expected = this.#members.get(peerId)?.dtls;
-		if (expected && sdp && sdpMatchesFingerprint(sdp, expected)) return true;
-		this.emit('warning', [
-			"A call was refused because it did not come from the participant it claimed to be. Someone may be interfering with this meeting's connection."
-		]);
-		return false;
-	}
-
-	#watch(peerId: string, call: MediaConnection) {
-		const link = this.#link(peerId);
-		if (link.watchdog) clearTimeout(link.watchdog);
-		link.watchdog = setTimeout(() => {
-			if (link.call === call && link.state !== 'connected') call.close();
-		}, CONNECT_TIMEOUT_MS);
-		call.on('stream', (stream) => {
-			if (link.call === call) this.emit('stream', [peerId, stream]);
-		});
-		call.on('iceStateChanged', (state) => {
-			if (link.call !== call) return;
-			if (state === 'connected' || state === 'completed') {
-				link.attempts = 0;
-				if (link.watchdog) clearTimeout(link.watchdog);
-				this.#setState(peerId, link, 'connected');
-			} else if (state === 'disconnected') {
-				this.#setState(peerId, link, 'reconnecting');
-				// ICE may recover by itself (consent freshness, RFC 7675); if it does not, dial again:
-				// PeerJS cannot renegotiate, so a new call is how this mesh restarts ICE.
-				if (link.watchdog) clearTimeout(link.watchdog);
-				link.watchdog = setTimeout(() => {
-					if (link.call === call && link.state === 'reconnecting') call.close();
-				}, DISCONNECTED_GRACE_MS);
-			}
-		});
-		const ended = () => {
-			if (link.call !== call) return;
-			link.call = null;
-			this.emit('ended', [peerId]);
-			this.#retryLater(peerId, link);
-		};
-		call.on('close', ended);
-		call.on('error', () => {
-			ended();
-			call.close();
-		});
-	}
-
-	#retryLater(peerId: string, link: Link) {
-		if (this.#destroyed || !this.#members.has(peerId)) return this.#drop(peerId);
-		link.state = 'reconnecting';
-		this.emit('state', [peerId, 'reconnecting']);
-		if (!this.#isCaller(peerId) || link.retry) return; // the other side calls again
-		const delay = Math.min(RETRY_BASE_MS * 2 ** link.attempts, RETRY_MAX_MS);
-		link.attempts++;
-		link.retry = setTimeout(
-			() => {
-				link.retry = null;
-				if (this.#members.has(peerId) && !link.call) this.#call(peerId);
-			},
-			delay * (1 + Math.random() * 0.3)
-		);
-	}
-
-	#drop(peerId: string) {
-		const link = this.#links.get(peerId);
-		if (!link) return;
-		this.#links.delete(peerId);
-		if (link.retry) clearTimeout(link.retry);
-		if (link.watchdog) clearTimeout(link.watchdog);
-		const call = link.call;
-		link.call = null;
-		call?.close();
-		this.emit('ended', [peerId]);
-	}
-
-	#link(peerId: string): Link {
-		let link = this.#links.get(peerId);
-		if (!link) {
-			link = { call: null, attempts: 0, retry: null, watchdog: null, state: null };
-			this.#links.set(peerId, link);
-		}
-		return link;
-	}
-
-	#setState(peerId: string, link: Link, state: CallState) {
-		if (link.state === state) return;
-		link.state = state;
-		this.emit('state', [peerId, state]);
-	}
-
 	#onPeerError(peer: Peer, error: PeerError<string>) {
 		if (peer !== this.#peer) return;
 		switch (error.type) {
 			case 'peer-unavailable': {
-				// The relay expired our offer: the callee is not connected (yet). Retry that call.
+				// The relay expired our offer: the callee is not registered (yet).
 				const peerId = /peer (\S+)$/.exec(error.message)?.[1];
-				const link = peerId ? this.#links.get(peerId) : undefined;
-				if (peerId && link?.call) {
-					const call = link.call;
-					link.call = null;
-					call.close();
-					this.#retryLater(peerId, link);
-				}
+				if (peerId) this.#links.get(peerId)?.unavailable();
 				return;
 			}
 			case 'unavailable-id':
-				// Our id is held by another tab with another token: take a fresh identity.
+				// Our id is held by another tab with another token: take a fresh identity. Links were
+				// made for the old id (who calls depends on it), so they start afresh.
 				this.#identity = newPeerIdentity();
+				for (const [peerId, link] of [...this.#links]) this.#close(peerId, link);
 				this.#peer = null;
 				peer.destroy();
-				void this.#connect();
+				void this.#register();
 				return;
 			case 'network':
 			case 'socket-error':
 			case 'socket-closed':
 			case 'disconnected':
-				this.#scheduleReconnect();
+				this.#scheduleRegister();
 				return;
 			case 'server-error':
 			case 'invalid-key':
 			case 'ssl-unavailable':
-				this.#settle?.reject(
-					new Error(`Confer's server refused the call connection (${error.message}).`)
-				);
-				this.emit('warning', [
-					`Confer's server refused the call connection (${error.message}). Chat still works.`
-				]);
+				this.#settle?.reject(new MeshError('server-refused', error.message));
 				return;
 			case 'browser-incompatible':
-				this.#settle?.reject(
-					new Error(
-						'This browser cannot make video calls. Try a recent Chrome, Edge, Firefox or Safari.'
-					)
-				);
+				this.#settle?.reject(new MeshError('browser-incompatible', error.message));
 				return;
 		}
 	}
 
-	#scheduleReconnect() {
-		if (this.#destroyed || this.#reconnectTimer) return;
-		const delay = Math.min(RETRY_BASE_MS * 2 ** this.#reconnectAttempts++, RETRY_MAX_MS);
-		this.#reconnectTimer = setTimeout(() => {
-			this.#reconnectTimer = null;
-			const peer = this.#peer;
-			if (this.#destroyed || !peer) return;
-			if (peer.destroyed) {
-				this.#peer = null;
-				void this.#connect();
-			} else if (peer.disconnected) {
-				peer.reconnect();
-			}
-		}, delay);
+	#scheduleRegister() {
+		if (this.#destroyed || this.#registerTimer) return;
+		const base = Math.min(REGISTER_BASE_MS * 2 ** this.#registerAttempts++, REGISTER_MAX_MS);
+		this.#registerTimer = setTimeout(
+			() => {
+				this.#registerTimer = null;
+				this.#reattach();
+			},
+			base * (0.7 + 0.6 * this.#random())
+		);
 	}
-}
 
-/** The SDP of an incoming call's offer (PeerJS 1.5 keeps the OFFER payload in `options._payload`). */
-function offerSdp(call: MediaConnection): string | undefined {
-	const options = (call as unknown as { options?: { _payload?: { sdp?: { sdp?: string } } } })
-		.options;
-	return options?._payload?.sdp?.sdp;
+	/** Re-registers with the same id and token (a relay that restarted has forgotten us). */
+	#reattach() {
+		const peer = this.#peer;
+		if (this.#destroyed || !peer || peer.open) return;
+		if (peer.destroyed) {
+			this.#peer = null;
+			void this.#register();
+		} else if (peer.disconnected) {
+			peer.reconnect();
+		}
+	}
 }

@@ -66,7 +66,9 @@ export class AudioLevelMeter extends ObservableV2<AudioLevelEvents> {
 		if (this.#metered.get(id)?.stream === stream) return;
 		this.remove(id);
 		if (stream.getAudioTracks().length === 0) return;
-		this.#context ??= new AudioContext();
+		// Levels are read ten times a second, so the context can render in large blocks: the
+		// `playback` latency hint wakes the audio thread far less often than `interactive`.
+		this.#context ??= new AudioContext({ latencyHint: 'playback' });
 		if (this.#context.state === 'suspended') void this.#context.resume();
 		const source = this.#context.createMediaStreamSource(stream);
 		const analyser = this.#context.createAnalyser();

@@ -67,8 +67,8 @@ export function generateCode(): string {
 }
 
 /**
- * Generates a new meeting secret: 128 random bits from `crypto.getRandomValues` (DESIGN.md,
- * "Meeting link and keys"), base64url without padding.
+ * Generates a new meeting secret: 128 random bits from `crypto.getRandomValues`
+ * (ARCHITECTURE.md, "Link and keys"), base64url without padding.
  *
  * @returns 22 characters `[A-Za-z0-9_-]`
  */

@@ -2,7 +2,7 @@ import type { Awareness } from 'y-protocols/awareness';
 import { isRecord, MAX_ID_LENGTH, readFinite, readId, readName } from './sanitize';
 
 /**
- * A participant's awareness state (DESIGN.md, "Presence"), set with `awareness.setLocalState`.
+ * A participant's awareness state (ARCHITECTURE.md, "Presence"), set with `awareness.setLocalState`.
  * Carried by y-webrtc only through the encrypted room channel.
  */
 export type Presence = {
@@ -10,6 +10,11 @@ export type Presence = {
 	user: { id: string; name: string; color: string };
 	/** the PeerJS peer id of this participant's media mesh, null until the mesh is up */
 	peerId: string | null;
+	/**
+	 * the y-webrtc peer id of this participant's room connection (random per connection), so peers
+	 * can tell whether their data connection to it is alive; null when not connected to the relay
+	 */
+	syncId: string | null;
 	/**
 	 * the DTLS certificate fingerprint media calls must present, as in an SDP `a=fingerprint`
 	 * attribute (`sha-256 AB:CD:…`, RFC 8122), null until known
@@ -67,6 +72,7 @@ export function toPresence(state: unknown): Presence | null {
 	return {
 		user: { id, name, color },
 		peerId,
+		syncId: readNullableId(state.syncId, MAX_ID_LENGTH) ?? null,
 		dtls,
 		media: { mic, cam, screen },
 		joinedAt: readFinite(state.joinedAt),

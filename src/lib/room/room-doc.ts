@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { randomId } from './random';
 import { isRecord, readFinite, readId, readName, truncate } from './sanitize';
 
-/** One chat message, as stored in the room's `chat` array (DESIGN.md, "Room document"). */
+/** One chat message, as stored in the room's `chat` array (ARCHITECTURE.md, "Room document"). */
 export type ChatMessage = {
 	/** random, 22 base64url characters for messages Confer sends */
 	id: string;
@@ -82,8 +82,8 @@ function readAttendance(value: unknown): AttendanceEvent | null {
 
 /**
  * The shared document of one meeting: `meta` (title, createdAt), `chat` and `attendance`
- * (DESIGN.md, "Room document"). Every participant holds a replica; the operations here only append
- * to the arrays or set map keys, so replicas converge whatever order updates arrive in.
+ * (ARCHITECTURE.md, "Room document"). Every participant holds a replica; the operations here only
+ * append to the arrays or set map keys, so replicas converge whatever order updates arrive in.
  *
  * Peers are not trusted to write well-formed entries: {@link messages} and
  * {@link attendanceEvents} validate everything they return.

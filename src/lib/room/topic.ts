@@ -1,6 +1,6 @@
 import { toBase64UrlEncoded } from 'lib0/buffer';
 
-/** Domain-separation prefix of the signaling topic (DESIGN.md, "Meeting link and keys"). */
+/** Domain-separation prefix of the signaling topic (ARCHITECTURE.md, "Link and keys"). */
 const TOPIC_PREFIX = 'confer/v1/topic\n';
 
 /**
@@ -15,7 +15,7 @@ export function base64url(bytes: Uint8Array): string {
 
 /**
  * Derives the signaling topic of a meeting: base64url(SHA-256(`"confer/v1/topic\n" + code + "\n" +
- * secret`)), 43 characters (DESIGN.md, "Meeting link and keys"). The relay sees only this topic;
+ * secret`)), 43 characters (ARCHITECTURE.md, "Link and keys"). The relay sees only this topic;
  * SHA-256's preimage resistance keeps the code and the secret from it.
  *
  * Uses WebCrypto (`crypto.subtle`), available in browsers (secure contexts only) and Node ≥ 19.
