@@ -24,7 +24,8 @@ export type CallMonitorEvents = {
 /**
  * Watches a running mesh: connection statistics every {@link STATS_INTERVAL_MS}, audio levels and
  * the active speaker, and the outgoing video's encoding for the size of the mesh (each sender
- * encodes once per peer, so quality must fall as the room grows; issue 4's table in adaptation.ts).
+ * encodes once per peer, so quality must fall as the room grows; see the table at `videoProfile` in
+ * adaptation.ts).
  */
 export class CallMonitor extends ObservableV2<CallMonitorEvents> {
 	#mesh: Mesh;

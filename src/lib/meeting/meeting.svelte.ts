@@ -1,84 +1,78 @@
-import type { Awareness } from 'y-protocols/awareness';
-import { formatLink } from '$lib/room/link';
-import { readPresence, type Presence, type Reaction } from '$lib/room/presence';
-import type { ChatMessage } from '$lib/room/room-doc';
-import { RoomSync } from '$lib/room/room-sync';
 import { Library } from '$lib/library/library';
-import { loadRelayConfig, type ResolvedRelay } from '$lib/relay/config';
 import { certificateFingerprint, loadCertificate } from '$lib/media/certificate';
 import { LocalMedia } from '$lib/media/local-media.svelte';
-import type { ConnectionStats } from '$lib/media/stats';
-import { CallMonitor, SELF } from './call-monitor';
-import { describeChanges, toParticipants, type Participant } from './participants';
-import { Mesh, newPeerIdentity, type CallState, type PeerIdentity } from '$lib/media/mesh';
+import { Mesh, newPeerIdentity, type PeerIdentity } from '$lib/media/mesh';
+import type { ResolvedRelay } from '$lib/relay/config';
+import { RelayConnection } from '$lib/relay/relay-connection.svelte';
+import { formatLink } from '$lib/room/link';
+import type { Reaction } from '$lib/room/presence';
+import { MAX_MESSAGE_LENGTH, type ChatMessage } from '$lib/room/room-doc';
+import { RoomSync } from '$lib/room/room-sync';
+import { CallSession } from './call-session.svelte';
+import { LocalPresence } from './local-presence';
+import { Notices } from './notices.svelte';
+import { Cancelled, Scope } from './scope';
+import { videoFull } from './video-cap';
 
 export type { Participant } from './participants';
 
 /** Where the person is in the meeting's life. */
 export type Phase = 'prejoin' | 'joining' | 'in-call' | 'left';
 
-/** A notice shown to the person (warnings from the mesh, chat errors…), newest last. */
-export interface Notice {
-	id: number;
-	text: string;
+/** Why joining failed (the room could not be opened); `ui/messages.ts` says it in words. */
+export type JoinError = 'storage' | 'already-open' | 'other';
+
+/** What the prejoin screen keeps ready, so that joining only has to announce the person. */
+interface Prepared {
+	library: Library;
+	sync: RoomSync;
+	certificate: RTCCertificate;
 }
 
-let nextNoticeId = 1;
-
-/** A raised hand goes down once its owner has spoken this long without a pause since raising it (ms). */
-export const HAND_AUTO_LOWER_MS = 3_000;
-
-/** How long a reaction stays over the sender's tile (ms). */
-export const REACTION_MS = 3_000;
-
 /**
- * One meeting as the person experiences it: prejoin → in call → left.
+ * One meeting as the person experiences it: prejoin → in call → left. Keeps the phase and ties
+ * together the parts that own the state:
  *
- * Owns the room's providers ({@link RoomSync}), the media mesh ({@link Mesh}), the local devices
- * ({@link LocalMedia}) and the person's {@link Library}; components only read its state and call
- * its methods.
+ * - {@link LocalMedia}: the person's devices and what is sent;
+ * - {@link RoomSync}: the room document, its providers and awareness;
+ * - {@link RelayConnection}: the relay's config, retried until it answers;
+ * - {@link Mesh}: registration at the relay and the calls;
+ * - {@link LocalPresence}: this device's awareness state;
+ * - {@link CallSession}: participants, streams, speakers, statistics.
+ *
+ * The prejoin screen already opens the room and registers at the relay, so "Join now" only
+ * announces the person. Every step checks, after each wait, whether the meeting was left in the
+ * meantime, and releases what it opened.
  */
 export class Meeting {
 	readonly code: string;
 	readonly secret: string;
 	readonly link: string;
 	readonly local = new LocalMedia();
+	readonly notices = new Notices();
 
 	phase = $state<Phase>('prejoin');
 	name = $state('');
 	messages = $state.raw<ChatMessage[]>([]);
-	participants = $state.raw<Participant[]>([]);
-	notices = $state.raw<Notice[]>([]);
-	/** Why joining failed, in words. */
-	error = $state<string | null>(null);
-	/** Whether the room's signaling is connected (peers can be reached). */
-	online = $state(false);
-	/** Awareness client ids of the participants making sound now. */
-	speaking = $state.raw<ReadonlySet<number>>(new Set());
-	/** The most recent active speaker (for the Speaker layout), or null. */
-	lastSpeaker = $state<number | null>(null);
-	/** Connection statistics per remote peer id, refreshed every few seconds. */
-	stats = $state.raw<ReadonlyMap<string, ConnectionStats>>(new Map());
-	/** The chosen audio output device ('' = system default). */
-	speakerId = $state('');
-	/** The latest joins, leaves and raised hands, for an `aria-live` region. */
-	announcement = $state('');
 	/** The meeting's title (from the room document), or its code. */
 	title = $state('');
+	/** Why the last attempt to join failed; null when it did not. */
+	error = $state<JoinError | null>(null);
+	/** The relay's config and whether it answers (the prejoin screen says when it does not). */
+	relay = $state.raw<RelayConnection | null>(null);
+	/** The call, while in it. */
+	call = $state.raw<CallSession | null>(null);
+	/** The chosen audio output device ('' = system default). */
+	speakerId = $state('');
 
+	#scope = new Scope();
+	#prepared: Promise<Prepared> | null = null;
 	#library: Library | null = null;
-	#relay: ResolvedRelay | null = null;
-	#relayError: string | null = null;
 	#sync: RoomSync | null = null;
 	#mesh: Mesh | null = null;
-	#monitor: CallMonitor | null = null;
-	#adaptedFor = '';
-	#hiddenTiles = new Set<string>();
-	#remoteStreams = new Map<string, MediaStream>();
-	#callStates = new Map<string, CallState>();
+	#presence: LocalPresence | null = null;
 	#cleanup: (() => void)[] = [];
 	#closing: Promise<void> = Promise.resolve();
-	#reactionTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(code: string, secret: string, origin: string) {
 		this.code = code;
@@ -87,44 +81,106 @@ export class Meeting {
 		this.title = code;
 	}
 
-	/** Prepares the prejoin screen: the person's profile and devices, the relay's config. */
+	/**
+	 * Prepares the prejoin screen: the person's profile and devices, the relay's config, the room
+	 * (its stored chat, then the network) and registration for calls. Safe to call again; resolves
+	 * once the devices answered.
+	 */
 	async prepare() {
+		const scope = this.#scope;
 		Mesh.preload();
-		const [library] = await Promise.all([this.#library ?? Library.open(), this.#loadRelay()]);
-		this.#library = library;
-		this.name ||= library.profile.name;
-		const settings = library.settings;
+		this.#prepared ??= this.#prepareRoom(scope);
+		this.#prepared.catch(() => undefined);
+		const library = await this.#prepared.then((p) => p.library).catch(() => null);
+		if (scope.closed) return;
+		const settings = library?.settings;
+		this.name ||= library?.profile.name ?? '';
 		await this.local.start({
-			micOn: settings.micOn,
-			camOn: settings.camOn,
-			micId: settings.micId,
-			cameraId: settings.cameraId
+			micOn: settings?.micOn ?? true,
+			camOn: settings?.camOn ?? true,
+			micId: settings?.micId,
+			cameraId: settings?.cameraId
 		});
+		if (scope.closed) return;
 		this.local.watchLevel();
 	}
 
+	async #prepareRoom(scope: Scope): Promise<Prepared> {
+		const relay = scope.own(new RelayConnection(), (r) => r.destroy());
+		this.relay = relay;
+		const [library, sync, certificate] = await Promise.all([
+			this.#library ?? Library.open(),
+			RoomSync.open({ code: this.code, secret: this.secret }),
+			loadCertificate()
+		]);
+		this.#library = library;
+		scope.own(sync, (s) => s.destroy());
+		this.#sync = sync;
+		const room = sync.room;
+		const showRoom = () => {
+			this.messages = room.messages();
+			this.title = room.title || this.code;
+		};
+		this.#cleanup.push(room.onChange(showRoom));
+		showRoom();
+		void relay.ready().then((config) => this.#goOnline(scope, sync, certificate, config));
+		return { library, sync, certificate };
+	}
+
+	/** The relay answered: register for calls and sync the room through it. */
+	async #goOnline(scope: Scope, sync: RoomSync, certificate: RTCCertificate, relay: ResolvedRelay) {
+		if (scope.closed) return;
+		const mesh = new Mesh({
+			relay,
+			certificate,
+			identity: peerIdentity(this.code),
+			outgoing: () => this.local.outgoing
+		});
+		this.#mesh = mesh;
+		mesh.on('open', () => storeIdentity(this.code, mesh.identity));
+		mesh.start().catch(() => undefined);
+		this.call?.attach(mesh);
+		try {
+			await sync.connect({
+				signalingUrl: relay.yjsUrl,
+				iceServers: relay.config.iceServers,
+				iceTransportPolicy: relay.config.iceTransportPolicy
+			});
+		} catch {
+			// Only another open copy of this meeting in the tab refuses; joining reports it.
+			return;
+		}
+		const syncId = sync.syncId;
+		if (syncId && !scope.closed) this.#presence?.setEndpoints({ syncId });
+	}
+
 	/**
-	 * Joins: opens the room (local chat first, then the network), announces presence, joins the
-	 * media mesh. Without the relay the person still gets the room's chat from this device.
+	 * Joins: announces the person in the room's presence and starts the call. Without the relay
+	 * the person is in with the chat from this device, and the call connects by itself as soon as
+	 * the relay answers.
 	 */
 	async join() {
 		if (this.phase !== 'prejoin') return;
 		this.phase = 'joining';
 		this.error = null;
+		const scope = this.#scope;
 		try {
-			await this.#join();
+			this.#prepared ??= this.#prepareRoom(scope);
+			const prepared = await this.#prepared;
+			scope.check();
+			this.#enter(prepared);
 		} catch (error) {
+			if (error instanceof Cancelled || scope.closed) return;
 			await this.#teardown();
 			this.phase = 'prejoin';
-			this.error = `Joining failed: ${error instanceof Error ? error.message : String(error)} Try again.`;
+			this.error = joinError(error);
 			await this.prepare();
 		}
 	}
 
-	async #join() {
+	#enter({ library, sync, certificate }: Prepared) {
 		const name = this.name.trim() || 'Guest';
 		this.name = name;
-		const library = (this.#library ??= await Library.open());
 		library.setName(name);
 		library.settings = {
 			micOn: this.local.micOn,
@@ -132,133 +188,109 @@ export class Meeting {
 			micId: this.local.micId,
 			cameraId: this.local.cameraId
 		};
-		if (!this.#relay) await this.#loadRelay();
-		const relay = this.#relay;
-		const sync = await RoomSync.open({
-			code: this.code,
-			secret: this.secret,
-			signalingUrl: relay?.yjsUrl ?? '',
-			iceServers: relay?.config.iceServers ?? [],
-			iceTransportPolicy: relay?.config.iceTransportPolicy,
-			connect: relay !== null
-		});
-		this.#sync = sync;
-		const room = sync.room;
-		room.initMeta();
-		this.#cleanup.push(
-			room.onChange(() => {
-				this.messages = room.messages();
-				this.title = room.title || this.code;
-			})
-		);
-		this.messages = room.messages();
-		this.title = room.title || this.code;
-
-		const certificate = await loadCertificate();
 		const profile = library.profile;
-		const awareness = sync.awareness;
-		const presence: Presence = {
+		const mesh = this.#mesh;
+		const presence = new LocalPresence(sync.awareness, {
 			user: { id: profile.id, name, color: profile.color },
-			peerId: null,
+			peerId: mesh?.registered ? mesh.identity.id : null,
+			syncId: sync.syncId,
 			dtls: certificateFingerprint(certificate),
-			media: { mic: this.local.micOn, cam: this.local.camOn, screen: false },
+			media: this.local.sending,
 			joinedAt: Date.now(),
 			hand: null,
 			reaction: null,
 			notViewing: []
-		};
-		awareness.setLocalState(presence);
-		const onAwareness = () => this.#onAwareness(awareness);
-		awareness.on('change', onAwareness);
-		this.#cleanup.push(() => awareness.off('change', onAwareness));
-		const onStatus = ({ connected }: { connected: boolean }) => (this.online = connected);
-		sync.on('status', onStatus);
-		this.#cleanup.push(() => sync.off('status', onStatus));
-		this.online = sync.connected;
+		});
+		this.#presence = presence;
+		this.#cleanup.push(this.local.onSendingChange((media) => presence.setSending(media)));
+		const call = new CallSession({
+			sync,
+			local: this.local,
+			presence,
+			notices: this.notices,
+			videoCap: () => this.relay?.config?.config.room.videoCap ?? Infinity,
+			adapt: adaptationEnabled()
+		});
+		this.call = call;
+		if (mesh) call.attach(mesh);
+		const online = () => call.reconnectNow();
+		addEventListener('online', online);
+		this.#cleanup.push(() => removeEventListener('online', online));
 
-		room.recordAttendance(profile.id, name, 'join');
-		library.recordJoin({ code: this.code, link: this.link, title: room.title || undefined });
+		sync.room.initMeta();
+		sync.room.recordAttendance(profile.id, name, 'join');
+		library.recordJoin({ code: this.code, link: this.link, title: sync.room.title || undefined });
 		this.local.stopLevel();
 		this.phase = 'in-call';
-		this.#onAwareness(awareness);
-
-		if (relay) this.#startMesh(relay, certificate, awareness);
-		else if (this.#relayError) this.notify(`${this.#relayError} Chat is saved on this device.`);
 	}
 
-	/** Sends a chat message. Returns false (with a notice) when the text is not acceptable. */
+	/**
+	 * Sends a chat message.
+	 *
+	 * @returns false (with a notice when the text is too long) when it was not sent
+	 */
 	send(text: string): boolean {
 		const room = this.#sync?.room;
 		const profile = this.#library?.profile;
-		if (!room || !profile) return false;
-		try {
-			room.sendMessage({ id: profile.id, name: this.name }, text);
-			return true;
-		} catch (error) {
-			this.notify(error instanceof Error ? error.message : String(error));
+		if (!room || !profile || text.trim() === '') return false;
+		if (text.trim().length > MAX_MESSAGE_LENGTH) {
+			this.notices.add('message-too-long', String(MAX_MESSAGE_LENGTH));
 			return false;
 		}
+		room.sendMessage({ id: profile.id, name: this.name }, text);
+		return true;
 	}
 
-	/** Mutes or unmutes the microphone and tells everyone. */
+	/** Mutes or unmutes the microphone (presence follows). */
 	async toggleMic() {
 		await this.local.setMic(!this.local.micOn);
-		this.#announceMedia();
 	}
 
-	/** Turns the camera off or on and tells everyone. */
+	/** Turns the camera off or on (presence follows), unless the room is full for video. */
 	async toggleCamera() {
 		if (!this.local.camOn && this.videoFull) {
-			this.notify('This meeting is full for video. You can still talk, listen and chat.');
+			this.notices.add('video-full', String(this.relay?.config?.config.room.videoCap ?? ''));
 			return;
 		}
 		await this.local.setCamera(!this.local.camOn);
-		this.#announceMedia();
 	}
 
-	/** Starts or stops sharing the screen. */
+	/** Starts or stops sharing the screen (presence follows). */
 	async toggleScreenShare() {
 		if (this.local.sharing) this.local.stopScreenShare();
 		else await this.local.startScreenShare();
-		this.#announceMedia();
+	}
+
+	/** Whether the room's video cap is reached by others, so this person cannot turn video on. */
+	get videoFull(): boolean {
+		const cap = this.relay?.config?.config.room.videoCap ?? Infinity;
+		return videoFull(this.call?.participants ?? [], cap);
 	}
 
 	/** Whether the person's hand is raised. */
 	get handRaised(): boolean {
-		return this.participants.find((p) => p.self)?.hand != null;
+		return this.call?.participants.find((p) => p.self)?.hand != null;
 	}
 
 	/** Raises or lowers the person's hand. */
 	setHand(raised: boolean) {
-		this.#updatePresence({ hand: raised ? Date.now() : null });
+		this.#presence?.setHand(raised);
 	}
 
-	/** Shows a reaction over the person's tile for everyone, for {@link REACTION_MS}. */
+	/** Shows a reaction over the person's tile for everyone, for a few seconds. */
 	react(name: Reaction) {
-		this.#updatePresence({ reaction: { name, at: Date.now() } });
-		clearTimeout(this.#reactionTimer);
-		this.#reactionTimer = setTimeout(() => this.#updatePresence({ reaction: null }), REACTION_MS);
-	}
-
-	/** Adds a notice for the person. */
-	notify(text: string) {
-		this.notices = [...this.notices, { id: nextNoticeId++, text }];
-	}
-
-	/** Removes a notice. */
-	dismiss(id: number) {
-		this.notices = this.notices.filter((n) => n.id !== id);
+		this.#presence?.react(name);
 	}
 
 	/**
-	 * Leaves: stops every track and connection, records attendance and the meeting in the
-	 * library, and shows the "left" screen.
+	 * Leaves: the person disappears from everyone's view at once, every track and connection
+	 * stops, attendance and the meeting are recorded, and the "left" screen shows.
 	 */
 	leave() {
 		if (this.phase !== 'in-call' && this.phase !== 'joining') return;
 		const sync = this.#sync;
 		const library = this.#library;
-		if (sync && library) {
+		if (sync && library && this.#presence) {
 			sync.room.recordAttendance(library.profile.id, this.name, 'leave');
 			library.recordLeave(this.code, {
 				names: sync.room.namesSeen(),
@@ -270,7 +302,7 @@ export class Meeting {
 		this.phase = 'left';
 	}
 
-	/** Back to the prejoin screen after leaving. */
+	/** Back to the prejoin screen after leaving, and straight into the call. */
 	async rejoin() {
 		await this.#closing;
 		this.phase = 'prejoin';
@@ -280,195 +312,40 @@ export class Meeting {
 
 	/** Releases everything (the page is going away). */
 	destroy() {
-		if (this.phase === 'in-call') this.leave();
-		void this.#teardown();
-		void this.#library?.destroy();
-		this.#library = null;
+		if (this.phase === 'in-call' || this.phase === 'joining') this.leave();
+		else this.#closing = this.#teardown();
+		void this.#closing.then(() => this.#library?.destroy());
 	}
 
-	/** Stops media and connections; resolves once the room's providers have let go of the room. */
+	/**
+	 * Ends the current cycle. The order matters to the others: presence goes first (they see the
+	 * person leave at once), then the calls, the devices and the providers.
+	 */
 	async #teardown() {
+		this.#scope.close();
+		this.#scope = new Scope();
+		this.#presence?.leave();
+		this.#presence = null;
+		this.call?.destroy();
+		this.call = null;
 		for (const fn of this.#cleanup.splice(0)) fn();
 		this.#mesh?.destroy();
 		this.#mesh = null;
-		this.#monitor = null;
-		this.#adaptedFor = '';
-		this.#hiddenTiles.clear();
-		this.speaking = new Set();
-		this.stats = new Map();
+		this.local.stop();
+		this.notices.clear();
+		this.relay?.destroy();
 		const sync = this.#sync;
 		this.#sync = null;
-		this.local.stop();
-		this.#remoteStreams.clear();
-		this.#callStates.clear();
-		this.participants = [];
-		this.online = false;
+		this.#prepared = null;
 		await sync?.destroy();
 	}
+}
 
-	async #loadRelay() {
-		try {
-			this.#relay = await loadRelayConfig();
-			this.#relayError = null;
-		} catch (error) {
-			this.#relayError = error instanceof Error ? error.message : String(error);
-		}
-	}
-
-	#startMesh(relay: ResolvedRelay, certificate: RTCCertificate, awareness: Awareness) {
-		const mesh = new Mesh({
-			relay,
-			certificate,
-			identity: peerIdentity(this.code),
-			outgoing: () => this.local.outgoing
-		});
-		const monitor = new CallMonitor(mesh, { adapt: adaptationEnabled() });
-		this.#mesh = mesh;
-		this.#monitor = monitor;
-		monitor.listen(SELF, new MediaStream([this.local.audioTrack]));
-		this.#cleanup.push(
-			this.local.onTrackChange(async (kind, track) => {
-				if (kind === 'audio') monitor.listen(SELF, new MediaStream([track]));
-				await mesh.replaceTrack(kind, track);
-				if (kind === 'video') this.#adapt(true);
-			}),
-			() => monitor.destroy()
-		);
-		mesh.on('open', (peerId) => {
-			sessionStorage.setItem(identityKey(this.code), JSON.stringify(mesh.identity));
-			this.#updatePresence({ peerId });
-		});
-		mesh.on('stream', (peerId, stream) => {
-			this.#remoteStreams.set(peerId, stream);
-			monitor.listen(peerId, stream);
-			this.#onAwareness(awareness);
-		});
-		mesh.on('state', (peerId, state) => {
-			this.#callStates.set(peerId, state);
-			this.#onAwareness(awareness);
-			if (state === 'connected') this.#adapt(true);
-		});
-		mesh.on('ended', (peerId) => {
-			this.#remoteStreams.delete(peerId);
-			this.#callStates.delete(peerId);
-			monitor.forget(peerId);
-			this.#onAwareness(awareness);
-		});
-		mesh.on('warning', (text) => this.notify(text));
-		monitor.on('stats', (stats) => (this.stats = stats));
-		monitor.on('speakers', (speaking, last) => this.#onSpeakers(speaking, last, awareness));
-		mesh.start().catch((error: Error) => this.notify(`${error.message} Chat still works.`));
-	}
-
-	/** Maps the monitor's peer ids to tiles; lowers a raised hand once its owner talks a while. */
-	#onSpeakers(speaking: Set<string>, last: string | null, awareness: Awareness) {
-		const clientOf = (key: string) =>
-			key === SELF ? awareness.clientID : this.participants.find((p) => p.peerId === key)?.clientId;
-		const ids = [...speaking].map(clientOf).filter((id): id is number => id !== undefined);
-		if (ids.length !== this.speaking.size || ids.some((id) => !this.speaking.has(id))) {
-			this.speaking = new Set(ids);
-		}
-		if (last !== null && last !== SELF) {
-			const id = clientOf(last) ?? this.lastSpeaker;
-			if (id !== this.lastSpeaker) this.lastSpeaker = id;
-		}
-		const raisedAt = this.participants.find((p) => p.self)?.hand ?? null;
-		const spokenMs = Math.min(
-			this.#monitor?.speakingForMs(SELF) ?? 0,
-			raisedAt === null ? 0 : Date.now() - raisedAt
-		);
-		if (raisedAt !== null && spokenMs >= HAND_AUTO_LOWER_MS) {
-			this.setHand(false);
-			this.announcement = 'Your hand was lowered because you are speaking';
-		}
-	}
-
-	/**
-	 * Re-applies the outgoing video encodings when the room's size or who views us changed (or
-	 * always, with `force`, after a new call or track).
-	 */
-	#adapt(force = false) {
-		const self = this.participants.find((p) => p.self);
-		const paused = new Set(
-			this.participants
-				.filter((p) => !p.self && p.peerId && self?.peerId && p.notViewing.includes(self.peerId))
-				.map((p) => p.peerId as string)
-		);
-		const key = `${this.participants.length}|${[...paused].sort().join(',')}`;
-		if (!force && key === this.#adaptedFor) return;
-		this.#adaptedFor = key;
-		void this.#monitor?.adapt(this.participants.length, paused);
-	}
-
-	/**
-	 * The room cap for video (`/config.json` `room.videoCap`): past it, the latest to turn a camera on
-	 * stays in with audio only — every sender encodes once per peer, so a bigger mesh would fail all.
-	 */
-	#enforceVideoCap() {
-		const cap = this.#relay?.config.room.videoCap ?? Infinity;
-		// Every device ranks senders the same way (by join time), so only the newest step back.
-		const senders = this.participants
-			.filter((p) => p.media.cam || p.media.screen)
-			.sort((a, b) => (a.joinedAt ?? 0) - (b.joinedAt ?? 0) || a.clientId - b.clientId);
-		const rank = senders.findIndex((p) => p.self);
-		if (rank === -1 || rank < cap) return;
-		if (this.local.sharing) this.local.stopScreenShare();
-		void this.local.setCamera(false).then(() => this.#announceMedia());
-		this.notify(
-			`This meeting is full for video (${cap} people with video). You are in with audio only: you can still see, hear and chat with everyone.`
-		);
-	}
-
-	/** Whether the room's video cap is reached by others, so this person cannot turn video on. */
-	get videoFull(): boolean {
-		const cap = this.#relay?.config.room.videoCap ?? Infinity;
-		return (
-			this.participants.filter((p) => !p.self && (p.media.cam || p.media.screen)).length >= cap
-		);
-	}
-
-	/**
-	 * Tells peers whether their video is on screen here, so a sender can pause video nobody
-	 * looks at (a tile scrolled out of the strip).
-	 */
-	setTileVisible(peerId: string, visible: boolean) {
-		if (visible === !this.#hiddenTiles.has(peerId)) return;
-		if (visible) this.#hiddenTiles.delete(peerId);
-		else this.#hiddenTiles.add(peerId);
-		this.#updatePresence({ notViewing: [...this.#hiddenTiles] });
-	}
-
-	#announceMedia() {
-		this.#updatePresence({
-			media: { mic: this.local.micOn, cam: this.local.camOn, screen: this.local.sharing }
-		});
-	}
-
-	/** Changes fields of our own awareness state (and so what everyone sees). */
-	#updatePresence(patch: Partial<Presence>) {
-		const awareness = this.#sync?.awareness;
-		const state = awareness?.getLocalState() as Presence | null | undefined;
-		if (!awareness || !state) return;
-		awareness.setLocalState({ ...state, ...patch });
-	}
-
-	#onAwareness(awareness: Awareness) {
-		const presences = readPresence(awareness);
-		const participants = toParticipants(presences, awareness.clientID, (peerId) => ({
-			stream: this.#remoteStreams.get(peerId) ?? null,
-			connection: this.#callStates.get(peerId) ?? 'connecting'
-		}));
-		const changes = describeChanges(this.participants, participants);
-		if (changes) this.announcement = changes;
-		this.participants = participants;
-		this.#adapt();
-		this.#enforceVideoCap();
-		this.#mesh?.setMembers(
-			[...presences]
-				.filter(([clientId, p]) => clientId !== awareness.clientID && p.peerId)
-				.map(([, p]) => ({ peerId: p.peerId as string, dtls: p.dtls }))
-		);
-	}
+/** A join failure as a code: the room could not be opened from this device. */
+function joinError(error: unknown): JoinError {
+	if (error instanceof Error && /already open/.test(error.message)) return 'already-open';
+	if (error instanceof DOMException) return 'storage';
+	return 'other';
 }
 
 function identityKey(code: string): string {
@@ -490,8 +367,16 @@ function peerIdentity(code: string): PeerIdentity {
 		// Corrupt entry: start afresh.
 	}
 	const identity = newPeerIdentity();
-	sessionStorage.setItem(identityKey(code), JSON.stringify(identity));
+	storeIdentity(code, identity);
 	return identity;
+}
+
+function storeIdentity(code: string, identity: PeerIdentity) {
+	try {
+		sessionStorage.setItem(identityKey(code), JSON.stringify(identity));
+	} catch {
+		// Storage full or disabled: a reload then takes a new identity.
+	}
 }
 
 /**

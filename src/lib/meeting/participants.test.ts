@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Presence } from '$lib/room/presence';
 import { describeChanges, toParticipants } from './participants';
+import { announcementText } from '$lib/ui/messages';
 
 function presence(name: string, joinedAt: number | null, extra: Partial<Presence> = {}): Presence {
 	return {
 		user: { id: name.toLowerCase(), name, color: '#1565c0' },
 		peerId: `peer-${name.toLowerCase()}`,
+		syncId: null,
 		dtls: null,
 		media: { mic: true, cam: true, screen: false },
 		joinedAt,
@@ -62,8 +64,8 @@ describe('describeChanges', () => {
 	const before = toParticipants(presences, 1, noCall);
 
 	it('says nothing when joining (no list before) or when nothing changed', () => {
-		expect(describeChanges([], before)).toBe('');
-		expect(describeChanges(before, before)).toBe('');
+		expect(describeChanges([], before)).toEqual([]);
+		expect(describeChanges(before, before)).toEqual([]);
 	});
 
 	it('announces joins, leaves and hands of others, never your own', () => {
@@ -75,7 +77,11 @@ describe('describeChanges', () => {
 			1,
 			noCall
 		);
-		expect(describeChanges(before, after)).toBe('Cai joined. Ben left');
+		expect(describeChanges(before, after)).toEqual([
+			{ kind: 'joined', name: 'Cai' },
+			{ kind: 'left', name: 'Ben' }
+		]);
+		expect(announcementText(describeChanges(before, after))).toBe('Cai joined. Ben left');
 		const handUp = toParticipants(
 			new Map([
 				[1, presence('Ann', 1)],
@@ -84,7 +90,7 @@ describe('describeChanges', () => {
 			1,
 			noCall
 		);
-		expect(describeChanges(before, handUp)).toBe('Ben raised their hand');
-		expect(describeChanges(handUp, before)).toBe('Ben lowered their hand');
+		expect(announcementText(describeChanges(before, handUp))).toBe('Ben raised their hand');
+		expect(announcementText(describeChanges(handUp, before))).toBe('Ben lowered their hand');
 	});
 });

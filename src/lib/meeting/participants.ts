@@ -1,10 +1,15 @@
-import type { CallState } from '$lib/media/mesh';
 import type { Presence } from '$lib/room/presence';
+
+/** How the call with a participant looks to a person. */
+export type CallState = 'connecting' | 'connected' | 'reconnecting';
 
 /** One tile / one row of the participants list. */
 export interface Participant {
-	/** Awareness client id (unique per tab). */
-	clientId: number;
+	/**
+	 * The participant id: their awareness client id (unique per tab and visit). Tiles, statistics,
+	 * speakers and pins are all keyed by it.
+	 */
+	id: number;
 	self: boolean;
 	personId: string;
 	name: string;
@@ -33,23 +38,23 @@ export interface CallInfo {
 
 /**
  * The tiles of a meeting from its awareness: you first, then everyone by the time they joined
- * (the same order on every device), ties broken by awareness client id.
+ * (the same order on every device), ties broken by participant id.
  *
- * @param presences awareness client id → well-formed presence (from `readPresence`).
- * @param selfClientId this tab's awareness client id.
+ * @param presences participant id (awareness client id) → well-formed presence (`readPresence`).
+ * @param selfId this tab's participant id.
  * @param call what the mesh knows about the call with a peer id.
  */
 export function toParticipants(
 	presences: ReadonlyMap<number, Presence>,
-	selfClientId: number,
+	selfId: number,
 	call: (peerId: string) => CallInfo
 ): Participant[] {
 	const participants: Participant[] = [];
-	for (const [clientId, p] of presences) {
-		const self = clientId === selfClientId;
-		const info = !self && p.peerId ? call(p.peerId) : null;
+	for (const [id, p] of presences) {
+		const self = id === selfId;
+		const info = self ? null : p.peerId ? call(p.peerId) : null;
 		participants.push({
-			clientId,
+			id,
 			self,
 			personId: p.user.id,
 			name: p.user.name,
@@ -61,31 +66,37 @@ export function toParticipants(
 			notViewing: p.notViewing,
 			joinedAt: p.joinedAt,
 			stream: info?.stream ?? null,
-			connection: info?.connection ?? null
+			connection: self ? null : (info?.connection ?? 'connecting')
 		});
 	}
 	const rank = (p: Participant) => (p.self ? -Infinity : (p.joinedAt ?? Infinity));
-	return participants.sort((a, b) => rank(a) - rank(b) || a.clientId - b.clientId);
+	return participants.sort((a, b) => rank(a) - rank(b) || a.id - b.id);
 }
 
+/** Something about the room worth announcing; `ui/messages.ts` says it in words. */
+export type Announcement =
+	| { kind: 'joined' | 'left' | 'raised-hand' | 'lowered-hand'; name: string }
+	| { kind: 'hand-auto-lowered' };
+
 /**
- * What changed for a screen reader's `aria-live` region: "Ann joined. Ben raised their hand."
- * Your own changes are not announced; nothing is announced before the first list (joining).
- *
- * @returns the sentences joined by ". ", or '' when nothing worth saying changed.
+ * What changed between two participant lists, for the `aria-live` region ("Ann joined. Ben
+ * raised their hand."). Your own changes are not announced; nothing is announced before the first
+ * list (joining).
  */
-export function describeChanges(before: Participant[], after: Participant[]): string {
-	if (before.length === 0) return '';
-	const previous = new Map(before.map((p) => [p.clientId, p]));
-	const lines: string[] = [];
+export function describeChanges(before: Participant[], after: Participant[]): Announcement[] {
+	if (before.length === 0) return [];
+	const previous = new Map(before.map((p) => [p.id, p]));
+	const changes: Announcement[] = [];
 	for (const p of after) {
-		const was = previous.get(p.clientId);
-		previous.delete(p.clientId);
+		const was = previous.get(p.id);
+		previous.delete(p.id);
 		if (p.self) continue;
-		if (!was) lines.push(`${p.name} joined`);
-		else if (p.hand !== null && was.hand === null) lines.push(`${p.name} raised their hand`);
-		else if (p.hand === null && was.hand !== null) lines.push(`${p.name} lowered their hand`);
+		if (!was) changes.push({ kind: 'joined', name: p.name });
+		else if (p.hand !== null && was.hand === null)
+			changes.push({ kind: 'raised-hand', name: p.name });
+		else if (p.hand === null && was.hand !== null)
+			changes.push({ kind: 'lowered-hand', name: p.name });
 	}
-	for (const p of previous.values()) if (!p.self) lines.push(`${p.name} left`);
-	return lines.join('. ');
+	for (const p of previous.values()) if (!p.self) changes.push({ kind: 'left', name: p.name });
+	return changes;
 }

@@ -28,24 +28,33 @@ export function relayBase(): URL {
 }
 
 /**
+ * Why the relay's config could not be loaded: `unreachable` (no answer: offline, or the relay is
+ * down), `status` (it answered with an HTTP error), `bad-config` (the answer is not a Confer config).
+ */
+export class RelayError extends Error {
+	readonly code: 'unreachable' | 'status' | 'bad-config';
+	constructor(code: RelayError['code'], detail: string) {
+		super(`${code}: ${detail}`);
+		this.name = 'RelayError';
+		this.code = code;
+	}
+}
+
+/**
  * Fetches `/config.json` from the relay (never cached: TURN credentials are minted per request).
  *
- * @throws Error with a message a person can act on when the relay cannot be reached or answers
- *   with something that is not a Confer config.
+ * @throws RelayError when the relay cannot be reached or answers with something that is not a
+ *   Confer config.
  */
 export async function loadRelayConfig(base: URL = relayBase()): Promise<ResolvedRelay> {
 	let response: Response;
 	try {
 		response = await fetch(new URL('/config.json', base), { cache: 'no-store' });
-	} catch {
-		throw new Error(
-			'Confer cannot reach its server. Check your internet connection, then try again.'
-		);
+	} catch (error) {
+		throw new RelayError('unreachable', String(error));
 	}
-	if (!response.ok) {
-		throw new Error(`Confer's server answered ${response.status}. Try again in a moment.`);
-	}
-	const config = parseRelayConfig(await response.json());
+	if (!response.ok) throw new RelayError('status', String(response.status));
+	const config = parseRelayConfig(await response.json().catch(() => null));
 	const secure = base.protocol === 'https:';
 	const port = base.port ? Number(base.port) : secure ? 443 : 80;
 	const yjsUrl = new URL(config.signaling.yjs, base);
@@ -60,7 +69,7 @@ export async function loadRelayConfig(base: URL = relayBase()): Promise<Resolved
 /**
  * Validates the JSON of `/config.json`.
  *
- * @throws Error when a required field is missing or of the wrong type.
+ * @throws RelayError (`bad-config`) when a required field is missing or of the wrong type.
  */
 export function parseRelayConfig(json: unknown): RelayConfig {
 	const c = json as Partial<RelayConfig> | null;
@@ -71,7 +80,7 @@ export function parseRelayConfig(json: unknown): RelayConfig {
 		typeof c.signaling.peerjs?.path !== 'string' ||
 		typeof c.signaling.peerjs.key !== 'string'
 	) {
-		throw new Error("Confer's server sent a configuration this app does not understand.");
+		throw new RelayError('bad-config', 'missing or mistyped fields');
 	}
 	return {
 		iceServers: c.iceServers,

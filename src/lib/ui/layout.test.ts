@@ -2,19 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { Participant } from '$lib/meeting/meeting.svelte';
 import { spotlight } from './layout';
 
-function person(clientId: number, extra: Partial<Participant> = {}): Participant {
+function person(id: number, extra: Partial<Participant> = {}): Participant {
 	return {
-		clientId,
+		id,
 		self: false,
-		personId: `p${clientId}`,
-		name: `P${clientId}`,
+		personId: `p${id}`,
+		name: `P${id}`,
 		color: '#1565c0',
-		peerId: `peer${clientId}`,
+		peerId: `peer${id}`,
 		media: { mic: true, cam: true, screen: false },
 		hand: null,
 		reaction: null,
 		notViewing: [],
-		joinedAt: clientId,
+		joinedAt: id,
 		stream: null,
 		connection: 'connected',
 		...extra

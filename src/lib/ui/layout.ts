@@ -8,8 +8,8 @@ export type Layout = 'auto' | 'grid' | 'speaker';
  * (others' screens before your own); else, in Speaker, the most recent active speaker (or the
  * first other participant). Null: everyone in an equal grid.
  *
- * @param pinned awareness client id of the pinned tile, or null.
- * @param lastSpeaker awareness client id of the most recent active speaker, or null.
+ * @param pinned participant id of the pinned tile, or null.
+ * @param lastSpeaker participant id of the most recent active speaker, or null.
  */
 export function spotlight(
 	participants: Participant[],
@@ -17,7 +17,7 @@ export function spotlight(
 	pinned: number | null,
 	lastSpeaker: number | null
 ): Participant | null {
-	const pin = participants.find((p) => p.clientId === pinned);
+	const pin = participants.find((p) => p.id === pinned);
 	if (pin) return pin;
 	if (layout !== 'grid') {
 		const sharing =
@@ -27,7 +27,7 @@ export function spotlight(
 	}
 	if (layout === 'speaker' && participants.length > 1) {
 		return (
-			participants.find((p) => p.clientId === lastSpeaker && !p.self) ??
+			participants.find((p) => p.id === lastSpeaker && !p.self) ??
 			participants.find((p) => !p.self) ??
 			null
 		);

@@ -1,0 +1,117 @@
+/**
+ * Every sentence Confer says about what happened, built from the codes the meeting, media and
+ * relay layers report. One place for the words, so they can be translated.
+ */
+import type { MediaDevice, MediaProblem } from '$lib/media/devices';
+import type { JoinError } from '$lib/meeting/meeting.svelte';
+import type { Notice } from '$lib/meeting/notices.svelte';
+import type { Announcement } from '$lib/meeting/participants';
+import type { RelayError } from '$lib/relay/config';
+
+/** A notice in words. */
+export function noticeText({ code, detail }: Notice): string {
+	switch (code) {
+		case 'call-refused':
+			return "A call was refused because it did not come from the participant it claimed to be. Someone may be interfering with this meeting's connection.";
+		case 'server-refused':
+			return "Confer's server refused the call connection. Chat still works; try joining again later.";
+		case 'browser-incompatible':
+			return 'This browser cannot make video calls. Try a recent Chrome, Edge, Firefox or Safari. Chat still works.';
+		case 'video-full':
+			return 'This meeting is full for video. You can still talk, listen and chat.';
+		case 'video-full-joined':
+			return `This meeting is full for video (${detail} people with video). You are in with audio only: you can still see, hear and chat with everyone.`;
+		case 'message-too-long':
+			return `A message can be at most ${detail} characters long. Shorten it, or send it in parts.`;
+		case 'copy-failed':
+			return `Copy this link to invite people: ${detail}`;
+	}
+}
+
+/** While in a call without the relay: calls go on, newcomers cannot get in. */
+export const RELAY_LOST =
+	"Connection to the server lost — your call continues; people can't join until it's back.";
+
+/** In a call that has not reached the relay yet (it was down when joining). */
+export const RELAY_WAITING =
+	"Can't reach Confer's server yet — you'll be connected to the others as soon as it answers.";
+
+/** On the prejoin screen, when the relay's config cannot be loaded. */
+export function relayProblemText(code: RelayError['code']): string {
+	switch (code) {
+		case 'unreachable':
+			return "Confer can't reach its server. You can still join: the chat on this device works, and you'll be connected to the others as soon as the server answers.";
+		case 'status':
+		case 'bad-config':
+			return "Confer's server is not answering as it should. You can still join: you'll be connected as soon as it is back.";
+	}
+}
+
+/** Why joining failed, with what to do. */
+export function joinErrorText(code: JoinError): string {
+	switch (code) {
+		case 'already-open':
+			return 'This meeting is still closing in this tab. Wait a moment, then try again.';
+		case 'storage':
+			return "This browser won't let Confer store the meeting (private mode or full storage). Free some space or leave private mode, then try again.";
+		case 'other':
+			return 'Joining failed. Try again.';
+	}
+}
+
+const DEVICE_NAMES: Record<MediaDevice, string> = {
+	camera: 'camera',
+	microphone: 'microphone',
+	screen: 'screen sharing'
+};
+
+/**
+ * Device problems in words, one sentence per kind of problem, naming every device it affects
+ * ("Confer isn't allowed to use your camera and microphone…").
+ */
+export function mediaProblemText(problems: readonly MediaProblem[]): string {
+	const kinds = [...new Set(problems.map((p) => p.kind))];
+	return kinds
+		.map((kind) => {
+			const devices = problems.filter((p) => p.kind === kind).map((p) => DEVICE_NAMES[p.device]);
+			return problemSentence(kind, devices.join(' and '));
+		})
+		.join(' ');
+}
+
+function problemSentence(kind: MediaProblem['kind'], what: string): string {
+	switch (kind) {
+		case 'denied':
+			return `Confer isn't allowed to use your ${what}. Allow it in your browser's site settings (the icon left of the address), then try again. You can still join and chat.`;
+		case 'not-found':
+			return `No ${what} was found. Plug one in and try again, or join without it.`;
+		case 'in-use':
+			return `Your ${what} is being used by another app or could not be started. Close the other app, then try again.`;
+		case 'insecure':
+			return `This page cannot use your ${what}: open Confer over https (or on localhost).`;
+		case 'ended':
+			return `Your ${what} stopped (unplugged, or permission withdrawn). Check it, then turn it on again.`;
+		case 'other':
+			return `Your ${what} could not be started. Try again, or join without it.`;
+	}
+}
+
+/** Joins, leaves and hands in words, for the `aria-live` region. */
+export function announcementText(announcements: readonly Announcement[]): string {
+	return announcements
+		.map((a) => {
+			switch (a.kind) {
+				case 'joined':
+					return `${a.name} joined`;
+				case 'left':
+					return `${a.name} left`;
+				case 'raised-hand':
+					return `${a.name} raised their hand`;
+				case 'lowered-hand':
+					return `${a.name} lowered their hand`;
+				case 'hand-auto-lowered':
+					return 'Your hand was lowered because you are speaking';
+			}
+		})
+		.join('. ');
+}
