@@ -3,7 +3,8 @@
 //
 // Two Chromium processes (fake red camera for Alice, blue for Bob, one tone each) and our relay
 // (`node signaling/dist/main.js`) on loopback. Run through `bash tests/tools/e2e.sh bench:join`,
-// which makes the media fixtures and, as root, a loopback-only network namespace (shared TESTING.md).
+// which makes the media fixtures and, as root, a loopback-only network namespace (ARCHITECTURE.md,
+// "Tests").
 //
 // 1. Join: Alice is in a new meeting; Bob has the link loaded on the prejoin screen. From Bob's click
 //    on "Join now" (a capturing click listener) to the first frame of Alice's video presented in
@@ -47,7 +48,7 @@ const CHAT_MESSAGES = 20;
 const RUN_TIMEOUT_MS = 60_000;
 /** Upper bound of one chat message's delivery, ms. */
 const CHAT_TIMEOUT_MS = 10_000;
-/** Issue 3: join ≤ 3× the floor (medians). */
+/** Target: join ≤ 3× the floor (medians; README, "Benchmarks"). */
 const TARGET_RATIO = 3;
 
 /**
@@ -333,7 +334,7 @@ async function bobOnPrejoin(page, link, remote) {
 
 /**
  * Average colour of the `<video>` in the tile named `name`, as the dominant channel (`r`, `g`, `b`)
- * or `none` when nothing is drawn; proves real frames crossed (shared TESTING.md).
+ * or `none` when nothing is drawn; proves real frames crossed (ARCHITECTURE.md, "Tests").
  * @param {Page} page
  * @param {string} name
  * @returns {Promise<string>}

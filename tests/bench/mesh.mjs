@@ -2,16 +2,17 @@
 // what mesh adaptation (src/lib/media/adaptation.ts) saves, side by side in one run. Prints
 // figures, asserts nothing; exits non-zero only when something broke.
 //
-// For 2, 3 and 4 people, each with adaptation on and off (6 scenarios), one headless Chromium
+// For 2 to 6 people, each with adaptation on and off (10 scenarios), one headless Chromium
 // process per person (Chromium's built-in fake camera, a moving test pattern, at the size the app
 // asks for, 1280×720 at 20 fps; and a tone each) and our relay (`node signaling/dist/main.js`) on
 // loopback. Run through `bash tests/tools/e2e.sh bench:mesh`, which makes the tone fixtures and,
-// as root, a loopback-only network namespace (shared TESTING.md). Adaptation off:
+// as root, a loopback-only network namespace (ARCHITECTURE.md, "Tests"). Adaptation off:
 // `localStorage['confer-adaptation'] = 'off'` before the app loads (src/lib/meeting/
 // meeting.svelte.ts reads it when joining; off, every room gets the 1–3 person profile).
 //
-// Per scenario: everyone joins one new meeting; once every page shows a playing video in the tile
-// of every other person, SETTLE_S seconds for congestion control to ramp up (on loopback it still
+// Per scenario: everyone joins one new meeting, back to back; the time from the last join to the
+// full mesh (every page shows a playing video in the tile of every other person) is the first
+// figure. Then SETTLE_S seconds for congestion control to ramp up (on loopback it still
 // starts near 300 kbit/s and climbs for tens of seconds on a busy machine), then a window of
 // WINDOW_S seconds over which we take:
 // - CPU per browser: utime + stime (+ cutime + cstime, so processes that exit mid-window still
@@ -28,7 +29,7 @@
 //   back by CPU and by bandwidth (`qualityLimitationDurations`).
 //
 // Env: WINDOW_S (default 15) measuring window, SETTLE_S (default 10) wait before it, SIZES
-// (default "2,3,4") room sizes, 2–4.
+// (default "2,3,4,5,6") room sizes, 2–6.
 import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -51,15 +52,18 @@ import {
 	withTimeout
 } from './lib.mjs';
 
-/** Up to four people: their names and microphone tones (tests/.media/tone-HZ.wav). */
+/** Up to six people: their names and microphone tones (tests/.media/tone-HZ.wav). */
 const PEOPLE = /** @type {const} */ ([
 	['Ann', 440],
 	['Ben', 660],
 	['Cai', 880],
-	['Dee', 1100]
+	['Dee', 1100],
+	['Eve', 440],
+	['Fay', 660]
 ]);
-/** Upper bound of one scenario, ms: setup gets what settling and the window leave. */
-const SCENARIO_BUDGET_MS = 90_000;
+/** Upper bound of one scenario, ms, plus {@link SCENARIO_BUDGET_PER_PERSON_MS} per person. */
+const SCENARIO_BUDGET_MS = 60_000;
+const SCENARIO_BUDGET_PER_PERSON_MS = 30_000;
 /** Machine busy share (0–1) from which CPU figures are capped by the cores, not by the work. */
 const SATURATED = 0.95;
 /** Least time given to launching everyone, joining and waiting for every call, ms. */
@@ -82,7 +86,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * @typedef {{ cpu: number, recvFps: number[], sentFps: number[], kbps: number[], heights: number[],
  *   cpuLimited: number[], bandwidthLimited: number[], caps: (number | null)[] }} Figures one
  *   browser's, per remote tile or per sending connection; `cpu`: CPU s/s; `…Limited`: 0–1
- * @typedef {{ size: number, adapt: boolean, cpuPerBrowser: number[], machineBusy: number,
+ * @typedef {{ size: number, adapt: boolean, meshMs: number, cpuPerBrowser: number[], machineBusy: number,
  *   recvFps: number[], sentFps: number[], kbps: number[], heights: number[], cpuLimited: number[],
  *   bandwidthLimited: number[], caps: (number | null)[], camera: string }} Result per browser, per
  *   tile or per sending connection; `cpuPerBrowser`: CPU s/s; `machineBusy`, `…Limited`: 0–1
@@ -92,11 +96,11 @@ const CLOSE_TIMEOUT_MS = 10_000;
 const openBrowsers = /** @type {Set<BrowserServer>} */ (new Set());
 
 /**
- * Room sizes from `SIZES` (comma-separated, each 2–4), default 2, 3, 4.
+ * Room sizes from `SIZES` (comma-separated, each 2–6), default 2 to 6.
  * @throws Error on anything else.
  */
 function envSizes() {
-	const raw = process.env.SIZES?.trim() || '2,3,4';
+	const raw = process.env.SIZES?.trim() || '2,3,4,5,6';
 	const sizes = raw.split(',').map(Number);
 	if (!sizes.every((n) => Number.isInteger(n) && n >= 2 && n <= PEOPLE.length)) {
 		throw new Error(`SIZES must list room sizes from 2 to ${PEOPLE.length}, got "${raw}"`);
@@ -448,8 +452,13 @@ async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
 	const label = `${size} people, adaptation ${adapt ? 'on' : 'off'}`;
 	const setupMs = Math.max(
 		MIN_SETUP_TIMEOUT_MS,
-		SCENARIO_BUDGET_MS - settleMs - windowMs - CLOSE_TIMEOUT_MS
+		SCENARIO_BUDGET_MS +
+			size * SCENARIO_BUDGET_PER_PERSON_MS -
+			settleMs -
+			windowMs -
+			CLOSE_TIMEOUT_MS
 	);
+	let meshMs = NaN;
 	/** @type {Person[]} */
 	const people = [];
 	try {
@@ -466,7 +475,9 @@ async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
 					if (page.url() !== link) await page.goto(link);
 					await joinCall(page, name);
 				}
+				const joined = performance.now();
 				await Promise.all(people.map(({ page }) => waitForRemoteVideos(page, size - 1, setupMs)));
+				meshMs = performance.now() - joined;
 			})(),
 			setupMs,
 			'joining and connecting everyone'
@@ -487,6 +498,7 @@ async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
 		return {
 			size,
 			adapt,
+			meshMs,
 			camera: await cameraSettings(host.page),
 			cpuPerBrowser: figures.map((f) => f.cpu),
 			machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
@@ -549,6 +561,7 @@ function report(results, sizes, windowS, settleS) {
 		'',
 		`bench:mesh: ${windowS} s window after ${settleS} s settling; ${CHROMIUM}; ` +
 			`camera ${cameras || '?'}; ${cpus().length} cores`,
+		'mesh s: from the last join to every page playing video from everyone else.',
 		'CPU s/s: CPU seconds per second of call, one browser process tree (1.00 = one core), mean.',
 		'busy: share of all cores used by these browsers ("ours") and by everything ("all").',
 		'recv fps: per remote tile, mean and min. sent fps, kbit/s, height, cap: per peer, outbound.',
@@ -556,6 +569,7 @@ function report(results, sizes, windowS, settleS) {
 		'',
 		row(
 			'people adapt',
+			'mesh s',
 			'CPU s/s',
 			'busy ours',
 			'busy all',
@@ -582,6 +596,7 @@ function report(results, sizes, windowS, settleS) {
 			lines.push(
 				row(
 					label,
+					(result.meshMs / 1000).toFixed(1),
 					mean(result.cpuPerBrowser).toFixed(2),
 					percent(result.cpuPerBrowser.reduce((a, b) => a + b, 0) / cpus().length),
 					percent(result.machineBusy),

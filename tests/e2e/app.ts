@@ -1,7 +1,8 @@
-// Driving Confer through its UI contract (roles and names from the meeting-core issue).
+// Driving Confer through its UI contract: the ARIA roles and accessible names of its controls.
 import { expect, type Locator, type Page } from '@playwright/test';
 import {
 	dominantColor,
+	presentsFrames,
 	startCoturn,
 	startRelay,
 	videoColor,
@@ -39,6 +40,19 @@ export async function expectVideoColor(page: Page, name: string, color: ColorNam
 			message: `${name}'s video should be ${color}`
 		})
 		.toBe(color);
+}
+
+/** Names of the other participants whose tiles show live video on `page` now, sorted. */
+export async function liveVideoFrom(page: Page): Promise<string[]> {
+	const tiles = page.getByRole('figure');
+	const names = (await tiles.evaluateAll((figures) =>
+		figures.map((f) => f.querySelector('figcaption')?.textContent ?? '')
+	)) as string[];
+	const others = names.filter((name) => name !== '' && !name.endsWith(' (you)'));
+	const live = await Promise.all(
+		others.map((name) => presentsFrames(tile(page, name).locator('video')))
+	);
+	return others.filter((_, i) => live[i]).sort();
 }
 
 /** Opens the chat panel (if closed) and sends `text` with Enter. */

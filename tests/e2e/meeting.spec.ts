@@ -90,6 +90,9 @@ test('two people meet by link: video, sound, chat, mute, camera, screen share, a
 		'aria-pressed',
 		'true'
 	);
+	// A shared screen is shown large at the peer.
+	const largeAtBob = bob.page.locator('figure[data-large="true"] figcaption');
+	await expect(largeAtBob).toHaveText('Alice');
 	const aliceAtBob = tile(bob.page, 'Alice').locator('video');
 	await expect
 		.poll(async () => dominantColor(await videoColor(aliceAtBob)), { timeout: 30_000 })
@@ -111,6 +114,8 @@ test('two people meet by link: video, sound, chat, mute, camera, screen share, a
 		'aria-pressed',
 		'false'
 	);
+	// Presence follows the browser's own control: the peer no longer shows Alice large.
+	await expect(largeAtBob).toHaveCount(0);
 	await expectVideoColor(bob.page, 'Alice', 'red');
 
 	// A third person joins late: the whole chat and both videos arrive.

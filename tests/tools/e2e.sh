@@ -7,7 +7,7 @@
 #
 # Media fixtures (one camera colour and one tone per participant) are generated with ffmpeg into
 # tests/.media/ when missing. As root, the run happens in a new network namespace whose only
-# interface is loopback (see shared TESTING.md), so WebRTC cannot gather any other candidate.
+# interface is loopback (see ARCHITECTURE.md, "Tests"), so WebRTC cannot gather any other candidate.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -53,6 +53,14 @@ bench:join | bench:mesh)
 	cmd=("$root/node_modules/.bin/playwright" test "$@")
 	;;
 esac
+
+# As root, Chromium gives its audio threads real-time priority and its display threads nice -8,
+# which no browser run by an ordinary user gets. On a loaded 2-core machine those threads then
+# starve every page's main thread, where WebRTC signalling and the app run. Dropping CAP_SYS_NICE
+# runs the browsers as a desktop user's would.
+if [[ "$(id -u)" -eq 0 ]] && command -v setpriv >/dev/null; then
+	cmd=(setpriv --bounding-set -sys_nice --inh-caps -sys_nice -- "${cmd[@]}")
+fi
 
 if [[ "$(id -u)" -eq 0 ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
 	# shellcheck disable=SC2016 # $@ expands inside the namespace's shell.

@@ -6,6 +6,7 @@ import { readPresence, toPresence, type Presence } from '$lib/room/presence';
 const VALID: Presence = {
 	user: { id: 'person-1', name: 'Alice', color: '#1565c0' },
 	peerId: 'peer-1',
+	syncId: 'sync-1',
 	dtls: 'sha-256 AB:CD:EF',
 	media: { mic: true, cam: false, screen: false },
 	joinedAt: 1_699_999_999_000,
@@ -43,6 +44,12 @@ describe('toPresence', () => {
 				notViewing: [1, '', 'peer-3', { x: 1 }]
 			})
 		).toEqual({ ...VALID, hand: null, reaction: null, notViewing: ['peer-3'] });
+	});
+
+	it('reads the sync id leniently: absent or malformed means none', () => {
+		expect(toPresence({ ...VALID, syncId: undefined })?.syncId).toBeNull();
+		expect(toPresence({ ...VALID, syncId: 42 })?.syncId).toBeNull();
+		expect(toPresence({ ...VALID, syncId: 'x'.repeat(500) })?.syncId).toBeNull();
 	});
 
 	it('trims and cuts names', () => {

@@ -12,13 +12,7 @@ describe('RoomSync without network', () => {
 	it('loads the chat stored by an earlier session of the same meeting, before any network', async () => {
 		const code = generateCode();
 		const secret = generateSecret();
-		const options = {
-			code,
-			secret,
-			signalingUrl: 'ws://127.0.0.1:9/yjs',
-			iceServers: ICE,
-			connect: false
-		};
+		const options = { code, secret };
 
 		const first = await RoomSync.open(options);
 		expect(first.persistent).toBe(true);
@@ -40,13 +34,8 @@ describe('RoomSync without network', () => {
 	});
 
 	it('offers a standalone awareness for presence', async () => {
-		const sync = await RoomSync.open({
-			code: generateCode(),
-			secret: generateSecret(),
-			signalingUrl: '',
-			iceServers: [],
-			connect: false
-		});
+		const sync = await RoomSync.open({ code: generateCode(), secret: generateSecret() });
+		expect(sync.awareness.getLocalState()).toBeNull();
 		sync.awareness.setLocalState({
 			user: { id: 'ada', name: 'Ada', color: '#1565c0' },
 			peerId: null,
@@ -59,20 +48,21 @@ describe('RoomSync without network', () => {
 	});
 
 	it('rejects malformed codes, secrets and signaling URLs', async () => {
-		const options = {
-			code: generateCode(),
-			secret: generateSecret(),
-			signalingUrl: 'wss://relay.example/yjs',
-			iceServers: ICE
-		};
+		const options = { code: generateCode(), secret: generateSecret() };
 		await expect(RoomSync.open({ ...options, code: 'ABC' })).rejects.toBeInstanceOf(LinkError);
 		await expect(RoomSync.open({ ...options, secret: 'short' })).rejects.toMatchObject({
 			reason: 'bad-secret'
 		});
+		const sync = await RoomSync.open(options);
 		await expect(
-			RoomSync.open({ ...options, signalingUrl: 'https://relay.example/yjs' })
+			sync.connect({ signalingUrl: 'https://relay.example/yjs', iceServers: ICE })
 		).rejects.toBeInstanceOf(TypeError);
-		await expect(RoomSync.open({ ...options, signalingUrl: '' })).rejects.toBeInstanceOf(TypeError);
+		await sync.destroy();
+		const other = await RoomSync.open(options);
+		await expect(other.connect({ signalingUrl: '', iceServers: ICE })).rejects.toBeInstanceOf(
+			TypeError
+		);
+		await other.destroy();
 	});
 });
 
@@ -119,13 +109,12 @@ describe('RoomSync with a relay', () => {
 		const code = generateCode();
 		const secret = generateSecret();
 		const topic = await deriveTopic(code, secret);
-		const sync = await RoomSync.open({ code, secret, signalingUrl: url, iceServers: ICE });
+		const sync = await RoomSync.open({ code, secret });
 		const statuses: boolean[] = [];
 		sync.on('status', ({ connected }) => statuses.push(connected));
-		sync.awareness.setLocalStateField('user', {
-			id: 'ada',
-			name: 'Ada Secretname',
-			color: '#1565c0'
+		await sync.connect({ signalingUrl: url, iceServers: ICE });
+		sync.awareness.setLocalState({
+			user: { id: 'ada', name: 'Ada Secretname', color: '#1565c0' }
 		});
 
 		await until(() => sync.connected && received.some((m) => m.includes('"publish"')));
@@ -145,15 +134,18 @@ describe('RoomSync with a relay', () => {
 		for (const secretPart of [code, secret, 'Secretname'])
 			expect(everything).not.toContain(secretPart);
 
-		await expect(
-			RoomSync.open({ code, secret, signalingUrl: url, iceServers: ICE })
-		).rejects.toThrow(/already open/);
+		const twin = await RoomSync.open({ code, secret });
+		await expect(twin.connect({ signalingUrl: url, iceServers: ICE })).rejects.toThrow(
+			/already open/
+		);
+		await twin.destroy();
 
 		await sync.destroy();
 		// y-webrtc's own destroy() would leave this socket open and reconnecting
 		await until(() => open === 0);
 
-		const again = await RoomSync.open({ code, secret, signalingUrl: url, iceServers: ICE });
+		const again = await RoomSync.open({ code, secret });
+		await again.connect({ signalingUrl: url, iceServers: ICE });
 		await until(() => again.connected);
 		await again.destroy();
 		await until(() => open === 0);

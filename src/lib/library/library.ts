@@ -6,7 +6,7 @@ import { randomId } from '$lib/room/random';
 import { isRecord, MAX_NAME_LENGTH, readFinite, readId, readName } from '$lib/room/sanitize';
 import { randomProfileColor } from './palette';
 
-/** IndexedDB database of the person's own data (DESIGN.md, "Meeting link and keys"). */
+/** IndexedDB database of the person's own data (ARCHITECTURE.md, "Link and keys"). */
 export const LIBRARY_DB_NAME = 'confer-library';
 
 /** Most names remembered per meeting. */

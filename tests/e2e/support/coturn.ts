@@ -19,9 +19,9 @@ export interface Coturn {
 
 /**
  * Starts Debian's coturn on a random loopback port with a random secret, relaying on loopback only
- * (shared TESTING.md): time-limited credentials (`--use-auth-secret`, realm `confer.test`), no TLS, no
- * DTLS, no CLI, no configuration file. Resolves once it accepts TCP connections on the port (it
- * listens on UDP and TCP together).
+ * (ARCHITECTURE.md, "Tests"): time-limited credentials (`--use-auth-secret`, realm `confer.test`),
+ * no TLS, no DTLS, no CLI, no configuration file. Resolves once it accepts TCP connections on the
+ * port (it listens on UDP and TCP together).
  * @throws Error when `turnserver` is missing or does not listen within 10 s.
  */
 export async function startCoturn(): Promise<Coturn> {

@@ -46,6 +46,27 @@ export async function videoColor(video: Locator, timeoutMs = 10_000): Promise<Rg
 }
 
 /**
+ * Whether a `<video>` presents a new frame within `timeoutMs` (`requestVideoFrameCallback`, which
+ * fires only for frames actually composited): live video, not a frozen or empty element.
+ */
+export async function presentsFrames(video: Locator, timeoutMs = 3_000): Promise<boolean> {
+	return video
+		.evaluate(
+			(element, timeout) =>
+				new Promise<boolean>((resolve) => {
+					if (!(element instanceof HTMLVideoElement)) return resolve(false);
+					const timer = setTimeout(() => resolve(false), timeout);
+					element.requestVideoFrameCallback(() => {
+						clearTimeout(timer);
+						resolve(element.videoWidth > 0);
+					});
+				}),
+			timeoutMs
+		)
+		.catch(() => false);
+}
+
+/**
  * Classifies an average colour as one of the fixture colours (pure red, green, blue, yellow after
  * YUV 4:2:0 and codec round trips), `black` (nothing drawn, camera off) or `other` (e.g. Chromium's
  * default fake camera, a screen share, a mix).

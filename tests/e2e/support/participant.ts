@@ -20,6 +20,12 @@ export interface ParticipantOptions {
 	extraArgs?: string[];
 	/** Origin that relative `page.goto()` paths resolve against; default the Playwright config's relay. */
 	baseURL?: string;
+	/**
+	 * The page's size in CSS pixels; default 1280×800. Headless Chromium composites in software:
+	 * each frame costs time in proportion to the viewport's area, so tests with many browsers
+	 * showing live video use a smaller one.
+	 */
+	viewport?: { width: number; height: number };
 }
 
 /** One person in a test: their own Chromium process, context and page. */
@@ -34,6 +40,11 @@ export interface Participant {
 	errors: string[];
 	/** Closes the context and the browser process; safe to call more than once. */
 	close(): Promise<void>;
+	/**
+	 * Kills the browser process with SIGKILL, as a crash or a power cut would: no `pagehide`, no
+	 * goodbye to anyone. Resolves once Playwright has seen it go.
+	 */
+	kill(): Promise<void>;
 }
 
 /** Chromium binary: `CHROMIUM_PATH` or Debian's `/usr/bin/chromium`. */
@@ -44,7 +55,7 @@ export const defaultBaseURL = 'http://127.0.0.1:8799';
 
 const mediaDir = fileURLToPath(new URL('../../.media/', import.meta.url));
 
-/** Chromium flags that keep a browser quiet on a closed network (shared TESTING.md). */
+/** Chromium flags that keep a browser quiet on a closed network (ARCHITECTURE.md, "Tests"). */
 export const quietFlags = [
 	'--disable-background-networking',
 	'--disable-component-update',
@@ -68,8 +79,8 @@ export function mediaFile(name: string): string {
 }
 
 /**
- * Chromium flags for a participant with fake media devices (shared TESTING.md): permissions granted
- * without prompts, camera and microphone from fixture files, autoplay with sound, loopback ICE.
+ * Chromium flags for a participant with fake media devices (ARCHITECTURE.md, "Tests"): permissions
+ * granted without prompts, camera and microphone from fixture files, autoplay with sound, loopback ICE.
  */
 export function participantArgs(opts: ParticipantOptions = {}): string[] {
 	const args = [
@@ -95,7 +106,8 @@ export function participantArgs(opts: ParticipantOptions = {}): string[] {
 /**
  * Launches one participant: a headless Chromium *process* of its own (fake-media flags are per
  * process, and separate processes keep y-webrtc from syncing over BroadcastChannel), one context
- * (1280x800, camera and microphone granted, `baseURL` set) and one blank page.
+ * (1280x800 unless `viewport` says otherwise, camera and microphone granted, `baseURL` set) and one
+ * blank page.
  * Always `close()` it, e.g. in `test.afterEach` or a `try/finally`.
  * @throws Error when a requested media fixture is missing or Chromium fails to start.
  */
@@ -110,7 +122,7 @@ export async function launchParticipant(opts: ParticipantOptions = {}): Promise<
 	try {
 		const context = await browser.newContext({
 			baseURL,
-			viewport: { width: 1280, height: 800 },
+			viewport: opts.viewport ?? { width: 1280, height: 800 },
 			permissions: ['camera', 'microphone'],
 			serviceWorkers: 'allow'
 		});
@@ -134,6 +146,18 @@ export async function launchParticipant(opts: ParticipantOptions = {}): Promise<
 				closed = true;
 				await context.close().catch(() => undefined);
 				await browser.close();
+			},
+			async kill() {
+				const session = await browser.newBrowserCDPSession();
+				const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as {
+					processInfo: { type: string; id: number }[];
+				};
+				const pid = processInfo.find((p) => p.type === 'browser')?.id;
+				if (pid === undefined) throw new Error('kill: the browser process id is unknown');
+				closed = true;
+				const gone = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()));
+				process.kill(pid, 'SIGKILL');
+				await gone;
 			}
 		};
 	} catch (error) {
