@@ -181,8 +181,16 @@ test('connection details show a relayed route through TURN', async () => {
 test('with four people, each sender keeps video to each peer within the 4–6 person cap', async () => {
 	// Four browsers encoding real video on a 2-core machine: give setup room.
 	test.setTimeout(240_000);
-	// Chromium's built-in fake camera (640×480, moving), so the encoder has real work to do.
-	const people = [await person({}), await person({}), await person({}), await person({})];
+	// Chromium's built-in fake camera (640×480, moving), so the encoder has real work to do. Small
+	// pages: headless Chromium composites in software at a cost in proportion to the page's area,
+	// and four 1280×800 pages of live video alone would take more than the machine's 2 cores.
+	const small = { viewport: { width: 640, height: 400 } };
+	const people = [
+		await person(small),
+		await person(small),
+		await person(small),
+		await person(small)
+	];
 	const names = ['Ann', 'Ben', 'Cai', 'Dee'];
 	const link = await newMeeting(people[0]!.page);
 	await join(people[0]!.page, link, names[0]!);
