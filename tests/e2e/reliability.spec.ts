@@ -43,8 +43,12 @@ const relayNotice = (page: Page) =>
 // Not yet reliable on this 2-core machine, so not run by `npm test`: five headless Chromiums with
 // live video saturate both cores, each page's main thread falls seconds to tens of seconds behind,
 // calls flap, and in 3 of the last 4 runs one pair still had no live video after 90 s. To work on
-// it, turn `test.fixme` into `test`. README, "Benchmarks", has bench:mesh's figures for 5 and 6.
-test.fixme('five people join one meeting back to back, and everyone receives live video from everyone', async () => {
+// it, remove the `test.fixme` line. README, "Benchmarks", says how bench:mesh fares with 5.
+test('five people join one meeting back to back, and everyone receives live video from everyone', async () => {
+	test.fixme(
+		true,
+		'Not yet reliable on a 2-core machine: five browsers with live video saturate both cores and a pair can lack live video after 90 s'
+	);
 	// Five browsers encoding Chromium's moving fake camera to four peers each, on 2 cores. Headless
 	// Chromium composites in software, at a cost in proportion to the page's area (about 0.6 of a
 	// core for a 1280×800 page of live video here): small pages leave the CPU to the calls.
