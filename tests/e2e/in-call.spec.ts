@@ -206,8 +206,14 @@ test('with four people, each sender keeps video to each peer within the 4–6 pe
 	}
 	await people[0]!.page.waitForTimeout(4_000);
 	for (const p of people) {
-		const rates = await outboundVideoKbps(p.page, 3_000);
-		expect(rates).toHaveLength(3);
+		// On a saturated machine ICE consent can lapse for a moment; measure over a window in which
+		// all three calls stay connected (the call links reconnect them).
+		let rates: number[] = [];
+		await expect
+			.poll(async () => (rates = await outboundVideoKbps(p.page, 3_000)).length, {
+				timeout: 60_000
+			})
+			.toBe(3);
 		for (const kbps of rates) expect(kbps).toBeLessThanOrEqual(500);
 		const heights = await outboundHeights(p.page);
 		for (const h of heights) expect(h).toBeLessThanOrEqual(360);
