@@ -19,7 +19,10 @@ export default defineConfig({
 	forbidOnly: !!process.env.CI,
 	use: {
 		baseURL,
-		trace: 'retain-on-failure',
+		// A failed test keeps its trace (actions, DOM snapshots, console, network). Not the
+		// screencast: encoding every frame of several live-video pages took more CPU than the
+		// calls themselves on a 2-core machine, and doubled the tests' times.
+		trace: { mode: 'retain-on-failure', screenshots: false },
 		launchOptions: {
 			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 		}

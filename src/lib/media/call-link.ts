@@ -49,7 +49,7 @@ export interface LinkTiming {
 export const LINK_TIMING: LinkTiming = {
 	dialMs: 15_000,
 	connectMs: 10_000,
-	reconnectMs: 6_000,
+	reconnectMs: 10_000,
 	waitMs: 10_000,
 	backoffBaseMs: 500,
 	backoffMaxMs: 8_000

@@ -11,6 +11,7 @@ function report(
 		video?: Partial<Record<string, number>>;
 		audio?: Partial<Record<string, number>>;
 		bytesSent?: number;
+		pair?: Partial<Record<string, number>>;
 	}
 ): Map<string, StatsEntry> {
 	const entries: StatsEntry[] = [
@@ -23,7 +24,8 @@ function report(
 			remoteCandidateId: 'R1',
 			nominated: true,
 			state: 'succeeded',
-			currentRoundTripTime: options.rttS
+			currentRoundTripTime: options.rttS,
+			...options.pair
 		},
 		{ id: 'L1', type: 'local-candidate', timestamp: at, candidateType: options.localType },
 		{ id: 'R1', type: 'remote-candidate', timestamp: at, candidateType: options.remoteType }
@@ -90,7 +92,8 @@ describe('summarize', () => {
 			resolution: { width: 1280, height: 720 },
 			framesPerSecond: 30,
 			route: 'direct',
-			quality: 'fair'
+			quality: 'fair',
+			activity: { received: 0, sent: 0 }
 		});
 	});
 
@@ -102,6 +105,20 @@ describe('summarize', () => {
 		expect(stats.rttMs).toBe(50);
 		expect(stats.quality).toBe('good');
 		expect(stats.resolution).toEqual({ width: 640, height: 360 });
+	});
+
+	it('counts activity over every candidate pair: payload bytes and STUN traffic, each way', () => {
+		const pair = { bytesReceived: 1000, requestsReceived: 7, responsesReceived: 5, bytesSent: 900 };
+		const pairs = [
+			...report(0, { pair }).values(),
+			{ id: 'CP2', type: 'candidate-pair', bytesReceived: 30, requestsReceived: 2, requestsSent: 4 }
+		];
+		expect(summarize(null, pairs).activity).toEqual({
+			received: 1000 + 7 + 5 + 30 + 2,
+			sent: 900 + 4
+		});
+		const stunOnly = report(0, { pair: { requestsReceived: 3 } });
+		expect(summarize(null, stunOnly).activity).toEqual({ received: 3, sent: 0 });
 	});
 
 	it('says relayed when either candidate is a TURN relay', () => {
@@ -129,7 +146,8 @@ describe('summarize', () => {
 			resolution: null,
 			framesPerSecond: null,
 			route: null,
-			quality: null
+			quality: null,
+			activity: null
 		});
 		const bare = report(0, { video: {}, audio: {} });
 		const later = report(1000, { video: {}, audio: {} });

@@ -24,6 +24,21 @@ export interface ConnectionStats {
 	route: 'direct' | 'relayed' | null;
 	/** Overall verdict from {@link connectionQuality}; null when neither RTT nor loss is known. */
 	quality: 'good' | 'fair' | 'poor' | null;
+	/**
+	 * Cumulative counts that grow whenever anything arrives from the peer (`received`) or leaves
+	 * for it (`sent`): payload bytes plus STUN requests and responses (`bytesReceived` +
+	 * `requestsReceived` + `responsesReceived`, and the same for sending) summed over every
+	 * `candidate-pair`. Counted by the browser's network stack, so they are exact even when this
+	 * page is too busy to play or draw what arrives. Only whether they changed between two reports
+	 * means anything; null when there is no candidate pair.
+	 */
+	activity: Activity | null;
+}
+
+/** See `ConnectionStats.activity`. */
+export interface Activity {
+	received: number;
+	sent: number;
 }
 
 /** One stats object (an `RTCStats` dictionary: `id`, `type`, `timestamp` and its own fields). */
@@ -90,6 +105,7 @@ export function connectionQuality(
  *   rather than negative; so does a missing `previous`, or a stream absent from `previous`.
  * - Resolution and frame rate come from the video `inbound-rtp` with the largest frame; frame rate
  *   falls back to Δ`framesDecoded` / Δt when `framesPerSecond` is absent.
+ * - `activity` sums every candidate pair's counters (see {@link ConnectionStats}).
  *
  * @param previous the report from the previous sample of the same connection, or null.
  * @param current the new report.
@@ -169,7 +185,8 @@ export function summarize(
 		resolution: width !== null && height !== null ? { width, height } : null,
 		framesPerSecond,
 		route: pair ? route(now, pair) : null,
-		quality: connectionQuality(rttMs, packetLossPercent)
+		quality: connectionQuality(rttMs, packetLossPercent),
+		activity: activity(now)
 	};
 }
 
@@ -238,6 +255,21 @@ function selectedPair(report: Map<string, StatsEntry>): StatsEntry | null {
 		pairs.find((pair) => pair.nominated === true && pair.state === 'succeeded') ??
 		null
 	);
+}
+
+function activity(report: Map<string, StatsEntry>): Activity | null {
+	const pairs = ofType(report, 'candidate-pair');
+	if (pairs.length === 0) return null;
+	const total = (direction: 'Received' | 'Sent') =>
+		pairs.reduce(
+			(sum, pair) =>
+				sum +
+				(num(pair[`bytes${direction}`]) ?? 0) +
+				(num(pair[`requests${direction}`]) ?? 0) +
+				(num(pair[`responses${direction}`]) ?? 0),
+			0
+		);
+	return { received: total('Received'), sent: total('Sent') };
 }
 
 function route(report: Map<string, StatsEntry>, pair: StatsEntry): 'direct' | 'relayed' | null {

@@ -1,7 +1,7 @@
 import { captureProfile } from '$lib/media/adaptation';
 import type { LocalMedia } from '$lib/media/local-media.svelte';
 import { MeshError, type Mesh, type MeshMember } from '$lib/media/mesh';
-import { RtpSilence } from '$lib/media/rtp-silence';
+import { ReceiveSilence } from '$lib/media/receive-silence';
 import type { ConnectionStats } from '$lib/media/stats';
 import { toHello } from '$lib/room/hello';
 import { readPresence, type Presence } from '$lib/room/presence';
@@ -30,10 +30,12 @@ export const HAND_AUTO_LOWER_MS = 3_000;
 export const GONE_AFTER_MS = 2_000;
 
 /**
- * A call that receives no RTP at all for this long counts as down at once, before ICE notices
- * (ms): see {@link RtpSilence}. A crashed browser is shown as gone about this long after it died.
+ * A call over which nothing at all arrived for this long counts as down at once, before ICE
+ * notices (ms): see {@link ReceiveSilence}. With statistics every 2 s (`STATS_INTERVAL_MS` in
+ * call-monitor.ts) that is two samples in a row with nothing new, so a crashed browser is shown as
+ * gone 4–6 s after it died.
  */
-export const SILENT_AFTER_MS = 4_000;
+export const SILENT_AFTER_MS = 3_500;
 
 /** The relay must be unreachable this long before the person is told (ms): blips pass unseen. */
 const RELAY_GRACE_MS = 2_000;
@@ -99,7 +101,7 @@ export class CallSession {
 	#seenUp = new Set<number>();
 	#downSince = new Map<number, number>();
 	#departed = new Set<number>();
-	#silence = new RtpSilence();
+	#silence = new ReceiveSilence();
 	#adaptedFor = '';
 	#relayTimer: ReturnType<typeof setTimeout> | null = null;
 	#livenessTimer: ReturnType<typeof setTimeout> | null = null;
@@ -245,12 +247,10 @@ export class CallSession {
 	 * How long the participant's media call has received nothing while it is (or was just)
 	 * connected (ms); 0 when there is no such call.
 	 */
-	#silentFor(p: Presence, now: number): number {
-		const mesh = this.#mesh;
-		const state = p.peerId ? mesh?.link(p.peerId)?.state : undefined;
-		if (!p.peerId || !mesh || (state !== 'connected' && state !== 'reconnecting')) return 0;
-		const pc = mesh.connections().get(p.peerId);
-		return pc ? this.#silence.silentFor(p.peerId, pc, now) : 0;
+	#silentFor(p: Presence): number {
+		const state = p.peerId ? this.#mesh?.link(p.peerId)?.state : undefined;
+		if (!p.peerId || (state !== 'connected' && state !== 'reconnecting')) return 0;
+		return this.#silence.silentFor(p.peerId);
 	}
 
 	/** Whether the media call or the data connection to a participant is up now. */
@@ -372,7 +372,7 @@ export class CallSession {
 			if (id === selfId) continue;
 			others++;
 			// Silence outweighs a data connection that still looks up: ICE notices later.
-			const silentMs = this.#silentFor(p, now);
+			const silentMs = this.#silentFor(p);
 			const silent = silentMs >= SILENT_AFTER_MS;
 			if (!silent && this.#connectionUp(p)) {
 				this.#seenUp.add(id);
@@ -411,6 +411,11 @@ export class CallSession {
 	}
 
 	#onStats(byPeer: Map<string, ConnectionStats>) {
+		const now = performance.now();
+		for (const [peerId, s] of byPeer) {
+			if (s.activity) this.#silence.observe(peerId, s.activity, now);
+		}
+		this.#checkLiveness();
 		const stats = new Map<number, ConnectionStats>();
 		for (const p of this.participants) {
 			const s = p.peerId ? byPeer.get(p.peerId) : undefined;
