@@ -127,6 +127,22 @@ describe('applyVideoProfile', () => {
 		]);
 	});
 
+	it('leaves an encoding that is already right alone, and corrects one the track outgrew', async () => {
+		const current = {
+			scaleResolutionDownBy: 1,
+			maxBitrate: 500_000,
+			maxFramerate: 15,
+			active: true
+		};
+		const same = fakeSender({ settings: { width: 640, height: 360 }, encodings: [current] });
+		expect(await applyVideoProfile(same.sender, videoProfile(4))).toBe(true);
+		expect(same.applied).toEqual([]);
+		// The camera went back to 1280×720 under the same encoding: it would send 720p.
+		const grown = fakeSender({ settings: { width: 1280, height: 720 }, encodings: [current] });
+		expect(await applyVideoProfile(grown.sender, videoProfile(4))).toBe(true);
+		expect(grown.applied[0]?.encodings[0]?.scaleResolutionDownBy).toBe(2);
+	});
+
 	it('does not scale a sender without a track', async () => {
 		const { sender, applied } = fakeSender({ encodings: [{}] });
 		expect(await applyVideoProfile(sender, videoProfile(2))).toBe(true);

@@ -124,8 +124,10 @@ export function encodingFor(
 /**
  * Applies `profile` to a video sender's first encoding: `getParameters()`, create `encodings[0]`
  * if the browser returned none, set the {@link encodingFor} fields (height from the track's
- * settings, its short side), `setParameters()`. The scale is relative to the track's size, so
- * apply again after `replaceTrack` (camera ↔ screen) as well as when the room size changes.
+ * settings, its short side), `setParameters()`; nothing when the encoding already has them, so
+ * it is cheap to apply again and again. The scale is relative to the track's size, so apply again
+ * after `replaceTrack` (camera ↔ screen), when the room size changes, and whenever the track's
+ * size may have changed (the camera applying a new capture profile, for one).
  *
  * @param sender the video `RTCRtpSender` of one peer's connection.
  * @param profile the caps from {@link videoProfile}.
@@ -147,7 +149,12 @@ export async function applyVideoProfile(
 			: (settings.height ?? 0);
 	const parameters = sender.getParameters();
 	const encoding = parameters.encodings[0] ?? {};
-	parameters.encodings[0] = Object.assign(encoding, encodingFor(height, profile, active));
+	const wanted = encodingFor(height, profile, active);
+	const fields = Object.keys(wanted) as (keyof VideoEncoding)[];
+	if (parameters.encodings[0] && fields.every((field) => encoding[field] === wanted[field])) {
+		return true;
+	}
+	parameters.encodings[0] = Object.assign(encoding, wanted);
 	try {
 		await sender.setParameters(parameters);
 		return true;

@@ -416,6 +416,9 @@ export class CallSession {
 			if (s.activity) this.#silence.observe(peerId, s.activity, now);
 		}
 		this.#checkLiveness();
+		// The camera's size can change underneath the encodings (a capture profile applied while
+		// they were set, a device switch): set them again; senders already right are left alone.
+		this.#adapt(true);
 		const stats = new Map<number, ConnectionStats>();
 		for (const p of this.participants) {
 			const s = p.peerId ? byPeer.get(p.peerId) : undefined;
