@@ -36,6 +36,19 @@ async function ownRelay(port?: number): Promise<Relay> {
 	return relay;
 }
 
+/** Alice (red), Bob (blue) and Carol (green) in one call, once Alice sees Carol's video. */
+async function threeInACall() {
+	const alice = await person({ video: 'red', tone: 440 });
+	const bob = await person({ video: 'blue', tone: 660 });
+	const carol = await person({ video: 'green', tone: 880 });
+	const link = await newMeeting(alice.page);
+	await join(alice.page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await join(carol.page, link, 'Carol');
+	await expectVideoColor(alice.page, 'Carol', 'green');
+	return { alice, bob, carol, link };
+}
+
 /** The status line the call shows while the relay is away. */
 const relayNotice = (page: Page) =>
 	page.getByRole('status').filter({ hasText: /Connection to the server lost|Can't reach/ });
@@ -75,14 +88,7 @@ test('five people join one meeting back to back, and everyone receives live vide
 });
 
 test('a browser killed mid-call disappears for the others within 10 s', async () => {
-	const alice = await person({ video: 'red', tone: 440 });
-	const bob = await person({ video: 'blue', tone: 660 });
-	const carol = await person({ video: 'green', tone: 880 });
-	const link = await newMeeting(alice.page);
-	await join(alice.page, link, 'Alice');
-	await join(bob.page, link, 'Bob');
-	await join(carol.page, link, 'Carol');
-	await expectVideoColor(alice.page, 'Carol', 'green');
+	const { alice, bob, carol } = await threeInACall();
 	await expectVideoColor(bob.page, 'Carol', 'green');
 
 	const killed = Date.now();
@@ -100,14 +106,7 @@ test('a browser killed mid-call disappears for the others within 10 s', async ()
 });
 
 test('closing the tab or reloading: the others see the person leave at once', async () => {
-	const alice = await person({ video: 'red', tone: 440 });
-	const bob = await person({ video: 'blue', tone: 660 });
-	const carol = await person({ video: 'green', tone: 880 });
-	const link = await newMeeting(alice.page);
-	await join(alice.page, link, 'Alice');
-	await join(bob.page, link, 'Bob');
-	await join(carol.page, link, 'Carol');
-	await expectVideoColor(alice.page, 'Carol', 'green');
+	const { alice, bob, carol, link } = await threeInACall();
 	await expectVideoColor(alice.page, 'Bob', 'blue');
 
 	// Faster than any loss of connection could be noticed: the page says goodbye as it goes.
