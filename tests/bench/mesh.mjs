@@ -2,10 +2,13 @@
 // what mesh adaptation (src/lib/media/adaptation.ts) saves, side by side in one run. Prints
 // figures, asserts nothing; exits non-zero only when something broke.
 //
-// For 2 to 6 people, each with adaptation on and off (10 scenarios), one headless Chromium
-// process per person (Chromium's built-in fake camera, a moving test pattern, at the size the app
-// asks for, 1280×720 at 20 fps; and a tone each) and our relay (`node signaling/dist/main.js`) on
-// loopback. Run through `bash tests/tools/e2e.sh bench:mesh`, which makes the tone fixtures and,
+// For 2 to 6 people, each with adaptation on and off (10 scenarios): one headless Chromium process
+// per scenario, in which each person has a context of their own (a separate profile, with its own
+// storage, renderer and WebRTC stack; Chromium's built-in fake camera, a moving test pattern, at
+// the size the app asks for), and our relay (`node signaling/dist/main.js`) on loopback. One
+// process for everyone, because a browser process per person brings a GPU, audio and network
+// process each: on 2 cores that plumbing alone saturated the machine from 5 people on. Run
+// through `bash tests/tools/e2e.sh bench:mesh`, which makes the tone fixtures and,
 // as root, a loopback-only network namespace (ARCHITECTURE.md, "Tests"). Adaptation off:
 // `localStorage['confer-adaptation'] = 'off'` before the app loads (src/lib/meeting/
 // meeting.svelte.ts reads it when joining; off, every room gets the 1–3 person profile).
@@ -15,12 +18,12 @@
 // figure. Then SETTLE_S seconds for congestion control to ramp up (on loopback it still
 // starts near 300 kbit/s and climbs for tens of seconds on a busy machine), then a window of
 // WINDOW_S seconds over which we take:
-// - CPU per browser: utime + stime (+ cutime + cstime, so processes that exit mid-window still
+// - CPU per person: utime + stime (+ cutime + cstime, so processes that exit mid-window still
 //   count) of the browser's whole process tree from /proc/<pid>/stat, in clock ticks (`getconf
-//   CLK_TCK`), over the window; printed as CPU seconds per second of call (1.00 = one core busy).
-//   Playwright's `Browser` has no process id, so browsers are started with
-//   `chromium.launchServer`, whose `process()` is the Chromium main process. Also the machine's
-//   busy share of all cores (/proc/stat), which counts anything else running too.
+//   CLK_TCK`), over the window, divided by the people in it; printed as CPU seconds per second of
+//   call (1.00 = one core busy). Playwright's `Browser` has no process id, so the browser is
+//   started with `chromium.launchServer`, whose `process()` is the Chromium main process. Also
+//   the machine's busy share of all cores (/proc/stat), which counts anything else running too.
 // - From `getStats` on every RTCPeerConnection with video (an init script records them; y-webrtc's
 //   data-only connections have no RTP statistics and are skipped): received frames per second per
 //   remote tile (inbound-rtp `framesDecoded`), sent frames per second, sent kbit/s per peer
@@ -52,15 +55,10 @@ import {
 	withTimeout
 } from './lib.mjs';
 
-/** Up to six people: their names and microphone tones (tests/.media/tone-HZ.wav). */
-const PEOPLE = /** @type {const} */ ([
-	['Ann', 440],
-	['Ben', 660],
-	['Cai', 880],
-	['Dee', 1100],
-	['Eve', 440],
-	['Fay', 660]
-]);
+/** Up to six people. */
+const PEOPLE = /** @type {const} */ (['Ann', 'Ben', 'Cai', 'Dee', 'Eve', 'Fay']);
+/** The microphone's tone (tests/.media/tone-HZ.wav), the same for everyone in one browser. */
+const TONE = 440;
 /** Upper bound of one scenario, ms, plus {@link SCENARIO_BUDGET_PER_PERSON_MS} per person. */
 const SCENARIO_BUDGET_MS = 60_000;
 const SCENARIO_BUDGET_PER_PERSON_MS = 30_000;
@@ -74,8 +72,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /**
  * @typedef {import('@playwright/test').BrowserServer} BrowserServer
  * @typedef {import('@playwright/test').Page} Page
- * @typedef {{ name: string, server: BrowserServer, pid: number, page: Page, errors: string[] }}
- *   Person `pid`: the Chromium main process
+ * @typedef {{ name: string, page: Page, errors: string[] }} Person
  * @typedef {{ at: number, frames: number }} Inbound inbound-rtp video of one connection; `at`: ms
  * @typedef {{ at: number, bytes: number, frames: number, height: number, cpuLimitedS: number,
  *   bandwidthLimitedS: number, maxBitrate: number | null }} Outbound outbound-rtp video of one
@@ -83,13 +80,13 @@ const CLOSE_TIMEOUT_MS = 10_000;
  *   bandwidth; `maxBitrate`: the sender's cap, bit/s
  * @typedef {{ pc: number, inbound: Inbound | null, outbound: Outbound | null }} PcStats one
  *   RTCPeerConnection with video, by its index in `window.__pcs`
- * @typedef {{ cpu: number, recvFps: number[], sentFps: number[], kbps: number[], heights: number[],
+ * @typedef {{ recvFps: number[], sentFps: number[], kbps: number[], heights: number[],
  *   cpuLimited: number[], bandwidthLimited: number[], caps: (number | null)[] }} Figures one
- *   browser's, per remote tile or per sending connection; `cpu`: CPU s/s; `…Limited`: 0–1
- * @typedef {{ size: number, adapt: boolean, meshMs: number, cpuPerBrowser: number[], machineBusy: number,
+ *   person's, per remote tile or per sending connection; `…Limited`: 0–1
+ * @typedef {{ size: number, adapt: boolean, meshMs: number, cpuPerPerson: number, machineBusy: number,
  *   recvFps: number[], sentFps: number[], kbps: number[], heights: number[], cpuLimited: number[],
- *   bandwidthLimited: number[], caps: (number | null)[], camera: string }} Result per browser, per
- *   tile or per sending connection; `cpuPerBrowser`: CPU s/s; `machineBusy`, `…Limited`: 0–1
+ *   bandwidthLimited: number[], caps: (number | null)[], camera: string }} Result per tile or per
+ *   sending connection; `cpuPerPerson`: CPU s/s; `machineBusy`, `…Limited`: 0–1
  */
 
 /** Browsers running now, closed at cleanup if a scenario did not close them. */
@@ -138,22 +135,17 @@ function pageInitScript(adapt) {
 }
 
 /**
- * Launches one person: a headless Chromium process of their own (fake media is per process), driven
- * over Playwright's browser server so that its process id is known, with one context on the relay's
- * origin and one page.
- * @param {string} name
- * @param {number} tone
- * @param {string} baseURL
- * @param {boolean} adapt
- * @returns {Promise<Person>}
+ * Launches the browser of one scenario: a headless Chromium process driven over Playwright's
+ * browser server, so that its process id is known.
+ * @returns {Promise<{ server: BrowserServer, pid: number, browser: import('@playwright/test').Browser }>}
  * @throws Error when the browser does not start or has no process id.
  */
-async function launchPerson(name, tone, baseURL, adapt) {
+async function launchBrowser() {
 	const server = await chromium.launchServer({
 		executablePath: CHROMIUM,
 		headless: true,
 		host: '127.0.0.1',
-		args: participantArgs({ bench: 'bench:mesh', tone }),
+		args: participantArgs({ bench: 'bench:mesh', tone: TONE }),
 		// Our own SIGINT/SIGTERM handler closes the browsers and then stops the relay.
 		handleSIGINT: false,
 		handleSIGTERM: false,
@@ -161,15 +153,26 @@ async function launchPerson(name, tone, baseURL, adapt) {
 	});
 	openBrowsers.add(server);
 	const pid = server.process().pid;
-	if (pid === undefined) throw new Error(`${name}'s browser has no process id`);
-	const browser = await chromium.connect(server.wsEndpoint());
+	if (pid === undefined) throw new Error('the browser has no process id');
+	return { server, pid, browser: await chromium.connect(server.wsEndpoint()) };
+}
+
+/**
+ * One person: a context of their own in `browser`, on the relay's origin, with one page.
+ * @param {import('@playwright/test').Browser} browser
+ * @param {string} name
+ * @param {string} baseURL
+ * @param {boolean} adapt
+ * @returns {Promise<Person>}
+ */
+async function openPerson(browser, name, baseURL, adapt) {
 	const context = await browser.newContext(contextOptions(baseURL));
 	await context.addInitScript(pageInitScript, adapt);
 	const page = await context.newPage();
 	/** @type {string[]} */
 	const errors = [];
 	collectErrors(page, name, errors);
-	return { name, server, pid, page, errors };
+	return { name, page, errors };
 }
 
 /**
@@ -384,26 +387,19 @@ async function cameraSettings(page) {
 }
 
 /**
- * One person's figures over `windowMs`: their browser's CPU and, per connection with video, what
- * arrived and what was sent.
+ * One person's figures over `windowMs`: per connection with video, what arrived and what was sent.
  * @param {Person} person
  * @param {number} windowMs
- * @param {number} tick clock ticks per s
  * @param {number} peers connections that must carry video both ways through the window
  * @returns {Promise<Figures>}
  * @throws Error when fewer or more than `peers` connections carried video.
  */
-async function measurePerson({ name, pid, page }, windowMs, tick, peers) {
-	const ticks0 = treeTicks(pid);
-	const t0 = performance.now();
+async function measurePerson({ name, page }, windowMs, peers) {
 	const before = new Map((await videoStats(page)).map((s) => [s.pc, s]));
 	await delay(windowMs);
-	const ticks1 = treeTicks(pid);
-	const seconds = (performance.now() - t0) / 1000;
 	const after = await videoStats(page);
 	/** @type {Figures} */
 	const figures = {
-		cpu: (ticks1 - ticks0) / tick / seconds,
 		recvFps: [],
 		sentFps: [],
 		kbps: [],
@@ -459,16 +455,18 @@ async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
 			CLOSE_TIMEOUT_MS
 	);
 	let meshMs = NaN;
+	let browserPid = NaN;
 	/** @type {Person[]} */
 	const people = [];
 	try {
 		await withTimeout(
 			(async () => {
-				const launched = await Promise.all(
-					PEOPLE.slice(0, size).map(([name, tone]) => launchPerson(name, tone, origin, adapt))
-				);
-				people.push(...launched);
-				const host = launched[0]?.page;
+				const { pid, browser } = await launchBrowser();
+				browserPid = pid;
+				for (const name of PEOPLE.slice(0, size)) {
+					people.push(await openPerson(browser, name, origin, adapt));
+				}
+				const host = people[0]?.page;
 				if (!host) throw new Error('nobody to start the meeting');
 				const link = await startMeeting(host);
 				for (const { name, page } of people) {
@@ -491,16 +489,20 @@ async function scenario(size, adapt, origin, { windowMs, settleMs, tick }) {
 		await delay(settleMs);
 
 		const machine0 = machineTicks();
+		const ticks0 = treeTicks(browserPid);
+		const t0 = performance.now();
 		const figures = await Promise.all(
-			people.map((person) => measurePerson(person, windowMs, tick, size - 1))
+			people.map((person) => measurePerson(person, windowMs, size - 1))
 		);
+		const ticks1 = treeTicks(browserPid);
+		const seconds = (performance.now() - t0) / 1000;
 		const machine1 = machineTicks();
 		return {
 			size,
 			adapt,
 			meshMs,
 			camera: await cameraSettings(host.page),
-			cpuPerBrowser: figures.map((f) => f.cpu),
+			cpuPerPerson: (ticks1 - ticks0) / tick / seconds / size,
 			machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
 			recvFps: figures.flatMap((f) => f.recvFps),
 			sentFps: figures.flatMap((f) => f.sentFps),
@@ -562,7 +564,7 @@ function report(results, sizes, windowS, settleS) {
 		`bench:mesh: ${windowS} s window after ${settleS} s settling; ${CHROMIUM}; ` +
 			`camera ${cameras || '?'}; ${cpus().length} cores`,
 		'mesh s: from the last join to every page playing video from everyone else.',
-		'CPU s/s: CPU seconds per second of call, one browser process tree (1.00 = one core), mean.',
+		'CPU s/s: CPU seconds per second of call per person: the browser process tree / people (1.00 = one core).',
 		'busy: share of all cores used by these browsers ("ours") and by everything ("all").',
 		'recv fps: per remote tile, mean and min. sent fps, kbit/s, height, cap: per peer, outbound.',
 		'lim: share of the window the encoder was held back by CPU or by bandwidth.',
@@ -597,8 +599,8 @@ function report(results, sizes, windowS, settleS) {
 				row(
 					label,
 					(result.meshMs / 1000).toFixed(1),
-					mean(result.cpuPerBrowser).toFixed(2),
-					percent(result.cpuPerBrowser.reduce((a, b) => a + b, 0) / cpus().length),
+					result.cpuPerPerson.toFixed(2),
+					percent((result.cpuPerPerson * size) / cpus().length),
 					percent(result.machineBusy),
 					mean(result.recvFps).toFixed(1),
 					Math.min(...result.recvFps).toFixed(1),
@@ -617,12 +619,10 @@ function report(results, sizes, windowS, settleS) {
 		const on = results.get(`${size} on`);
 		const off = results.get(`${size} off`);
 		if (!on || !off || on instanceof Error || off instanceof Error) continue;
-		const cpu = mean(off.cpuPerBrowser) / mean(on.cpuPerBrowser);
+		const cpu = off.cpuPerPerson / on.cpuPerPerson;
 		const fps = mean(off.recvFps) / mean(on.recvFps);
-		const each = (/** @type {Result} */ r) => r.cpuPerBrowser.map((c) => c.toFixed(2)).join(' ');
 		lines.push(
-			`${size} people: CPU per browser off/on ${cpu.toFixed(2)}× ` +
-				`(on ${each(on)}; off ${each(off)}), received fps off/on ${fps.toFixed(2)}×`
+			`${size} people: CPU per person off/on ${cpu.toFixed(2)}×, received fps off/on ${fps.toFixed(2)}×`
 		);
 		if (capText(on.caps) === capText(off.caps)) {
 			lines.push('  same sender caps on and off: both send the same, the difference is noise');
@@ -630,7 +630,7 @@ function report(results, sizes, windowS, settleS) {
 		const busiest = Math.max(on.machineBusy, off.machineBusy);
 		if (busiest >= SATURATED) {
 			lines.push(
-				`  machine saturated (${(100 * busiest).toFixed(0)}% busy): CPU per browser cannot grow ` +
+				`  machine saturated (${(100 * busiest).toFixed(0)}% busy): CPU per person cannot grow ` +
 					`past ${cpus().length} cores / ${size}; the cost shows as received fps instead`
 			);
 		}
@@ -665,7 +665,7 @@ async function main() {
 				results.set(key, result);
 				console.log(
 					`${size} people, adaptation ${adapt ? 'on' : 'off'}: ` +
-						`CPU/browser ${mean(result.cpuPerBrowser).toFixed(2)}, ` +
+						`CPU/person ${result.cpuPerPerson.toFixed(2)}, ` +
 						`recv ${mean(result.recvFps).toFixed(1)} fps ` +
 						`(${((performance.now() - started) / 1000).toFixed(0)} s)`
 				);

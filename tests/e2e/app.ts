@@ -132,3 +132,42 @@ export async function startTurnRelay(
 		throw error;
 	}
 }
+
+/**
+ * Test-side instrumentation for a timing to print (not to assert): from now on, notes in the page
+ * when "Join now" is clicked and when each tile's `<video>` presents its first frame
+ * (`requestVideoFrameCallback`), both on the page's clock. Read them with {@link firstFrames}.
+ */
+export async function watchFirstFrames(page: Page) {
+	await page.evaluate(() => {
+		const marks: Record<string, number> = {};
+		(window as unknown as { __firstFrames: Record<string, number> }).__firstFrames = marks;
+		addEventListener(
+			'click',
+			(event) => {
+				const button = (event.target as Element | null)?.closest('button');
+				if (button?.textContent?.trim() === 'Join now') marks.click ??= performance.now();
+			},
+			true
+		);
+		const watched = new WeakSet<HTMLVideoElement>();
+		new MutationObserver(() => {
+			for (const video of document.querySelectorAll<HTMLVideoElement>('figure video')) {
+				if (watched.has(video)) continue;
+				watched.add(video);
+				const name = video.closest('figure')?.querySelector('figcaption')?.textContent?.trim();
+				if (!name) continue;
+				video.requestVideoFrameCallback(() => (marks[name] ??= performance.now()));
+			}
+		}).observe(document, { childList: true, subtree: true });
+	});
+}
+
+/** Ms from the "Join now" click to the first frame of each named tile, from {@link watchFirstFrames}. */
+export async function firstFrames(page: Page, names: string[]): Promise<Record<string, number>> {
+	const marks = await page.evaluate(
+		() => (window as unknown as { __firstFrames?: Record<string, number> }).__firstFrames ?? {}
+	);
+	const click = marks.click ?? NaN;
+	return Object.fromEntries(names.map((name) => [name, Math.round((marks[name] ?? NaN) - click)]));
+}

@@ -3,10 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { generateCode, generateSecret, LinkError } from '$lib/room/link';
 import { readPresence } from '$lib/room/presence';
-import { RoomSync } from '$lib/room/room-sync';
+import { dataLinkDeadlineMs, RoomSync } from '$lib/room/room-sync';
 import { deriveTopic } from '$lib/room/topic';
 
 const ICE: RTCIceServer[] = [{ urls: 'stun:127.0.0.1:3478' }];
+
+describe('data connection deadline', () => {
+	it('is 9–15 s at first, and grows by half for each attempt that ran out, up to 3×', () => {
+		expect(dataLinkDeadlineMs(0, 0)).toBe(9_000);
+		expect(dataLinkDeadlineMs(0, 0.999_999)).toBeCloseTo(15_000, 0);
+		expect(dataLinkDeadlineMs(1, 0.5)).toBe(18_000);
+		expect(dataLinkDeadlineMs(4, 0.5)).toBe(36_000);
+		expect(dataLinkDeadlineMs(9, 0.5)).toBe(36_000);
+	});
+});
 
 describe('RoomSync without network', () => {
 	it('loads the chat stored by an earlier session of the same meeting, before any network', async () => {

@@ -75,9 +75,23 @@ const UP_STATES = new Set(['connected', 'completed']);
  * announces again and the pair starts afresh. y-webrtc sets no such deadline: when two members
  * announce at the same moment (both reconnecting to a relay that came back), each answers the
  * other's announce with an offer, and the pair can stay "connecting" for good. Each side waits
- * 75–125 % of it, at random, so that the two retries do not meet again.
+ * 75–125 % of it, at random, so that the two retries do not meet again. Like a media call's
+ * deadlines (`CallLink`), it grows by half for each attempt with the same member that ran out,
+ * up to 3×: on a machine so loaded that connecting takes longer, a fixed deadline would tear down
+ * every attempt just before it succeeds.
  */
 const DATA_LINK_MS = 12_000;
+
+/**
+ * The deadline of a member's next data connection attempt (ms): {@link DATA_LINK_MS}, half again
+ * for each of the member's attempts that ran out (`timeouts`, counted up to 4), at 75–125 %.
+ *
+ * @param timeouts attempts with this member that ran out since its last success (≥ 0)
+ * @param random a number in [0, 1) for the jitter
+ */
+export function dataLinkDeadlineMs(timeouts: number, random = Math.random()): number {
+	return DATA_LINK_MS * (1 + 0.5 * Math.min(timeouts, 4)) * (0.75 + 0.5 * random);
+}
 
 /**
  * Syncs one meeting's {@link RoomDoc}: y-indexeddb first (`confer-room-<code>`), so the stored chat
@@ -115,6 +129,8 @@ export class RoomSync extends ObservableV2<RoomSyncEvents> {
 	#peerCount = 0;
 	#retry: ReturnType<typeof setInterval> | null = null;
 	#dataLinks = new Map<string, boolean>();
+	/** Attempts per member whose data connection ran out of time, since its last success. */
+	#dataLinkTimeouts = new Map<string, number>();
 	#watched = new WeakSet<WebrtcConn>();
 	#destroying: Promise<void> | null = null;
 
@@ -315,13 +331,16 @@ export class RoomSync extends ObservableV2<RoomSyncEvents> {
 			destroy(): void;
 		};
 		this.#setDataLink(syncId, conn.connected);
-		const deadline = setTimeout(
-			() => {
-				if (!conn.connected && !conn.closed) peer.destroy();
-			},
-			DATA_LINK_MS * (0.75 + 0.5 * Math.random())
-		);
-		peer.on('connect', () => clearTimeout(deadline));
+		const timeouts = this.#dataLinkTimeouts.get(syncId) ?? 0;
+		const deadline = setTimeout(() => {
+			if (conn.connected || conn.closed) return;
+			this.#dataLinkTimeouts.set(syncId, timeouts + 1);
+			peer.destroy();
+		}, dataLinkDeadlineMs(timeouts));
+		peer.on('connect', () => {
+			clearTimeout(deadline);
+			this.#dataLinkTimeouts.delete(syncId);
+		});
 		peer.on('close', () => clearTimeout(deadline));
 		peer.on('iceStateChange', (state) => {
 			if (this.#provider?.room?.webrtcConns.get(syncId) === conn) {

@@ -38,7 +38,7 @@ export interface Participant {
 	 * (`console.error: …` / `pageerror: …`). For failure messages; tests decide whether to assert on it.
 	 */
 	errors: string[];
-	/** Closes the context and the browser process; safe to call more than once. */
+	/** Closes the context, and the browser unless others still share it; safe to call more than once. */
 	close(): Promise<void>;
 	/**
 	 * Kills the browser process with SIGKILL, as a crash or a power cut would: no `pagehide`, no
@@ -105,63 +105,109 @@ export function participantArgs(opts: ParticipantOptions = {}): string[] {
 
 /**
  * Launches one participant: a headless Chromium *process* of its own (fake-media flags are per
- * process, and separate processes keep y-webrtc from syncing over BroadcastChannel), one context
- * (1280x800 unless `viewport` says otherwise, camera and microphone granted, `baseURL` set) and one
- * blank page.
+ * process), one context (1280x800 unless `viewport` says otherwise, camera and microphone granted,
+ * `baseURL` set) and one blank page.
  * Always `close()` it, e.g. in `test.afterEach` or a `try/finally`.
  * @throws Error when a requested media fixture is missing or Chromium fails to start.
  */
 export async function launchParticipant(opts: ParticipantOptions = {}): Promise<Participant> {
-	const baseURL = opts.baseURL ?? defaultBaseURL;
 	const browser = await chromium.launch({
 		executablePath: chromiumPath,
 		headless: true,
 		args: participantArgs(opts)
 	});
-	const errors: string[] = [];
 	try {
-		const context = await browser.newContext({
-			baseURL,
-			viewport: opts.viewport ?? { width: 1280, height: 800 },
-			permissions: ['camera', 'microphone'],
-			serviceWorkers: 'allow'
-		});
-		const watch = (page: Page): void => {
-			page.on('console', (message) => {
-				if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
-			});
-			page.on('pageerror', (error) => errors.push(`pageerror: ${error.stack ?? error.message}`));
-		};
-		// Fires for newPage() too, so every page of the context is watched.
-		context.on('page', watch);
-		const page = await context.newPage();
-		let closed = false;
-		return {
-			browser,
-			context,
-			page,
-			errors,
-			async close() {
-				if (closed) return;
-				closed = true;
-				await context.close().catch(() => undefined);
-				await browser.close();
-			},
-			async kill() {
-				const session = await browser.newBrowserCDPSession();
-				const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as {
-					processInfo: { type: string; id: number }[];
-				};
-				const pid = processInfo.find((p) => p.type === 'browser')?.id;
-				if (pid === undefined) throw new Error('kill: the browser process id is unknown');
-				closed = true;
-				const gone = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()));
-				process.kill(pid, 'SIGKILL');
-				await gone;
-			}
-		};
+		return await openParticipant(browser, opts, () => browser.close());
 	} catch (error) {
 		await browser.close();
 		throw error;
 	}
+}
+
+/**
+ * Launches `count` participants who share one Chromium process, each in a context of their own: a
+ * separate profile, as a private window is, with its own storage, renderer and WebRTC stack
+ * (BroadcastChannel does not cross contexts either). They all get the same fake devices, from
+ * `opts`. A test of many people with live video uses this: on a 2-core machine, each extra
+ * browser process brings its own GPU, audio and network processes, about a tenth of a core more
+ * per person than the call itself needs.
+ * `kill()` is not available to them. Close every one; the browser closes with the last.
+ * @throws Error when a requested media fixture is missing or Chromium fails to start.
+ */
+export async function launchParticipantsInOneBrowser(
+	count: number,
+	opts: ParticipantOptions = {}
+): Promise<Participant[]> {
+	const browser = await chromium.launch({
+		executablePath: chromiumPath,
+		headless: true,
+		args: participantArgs(opts)
+	});
+	let open = count;
+	const closeOne = async () => {
+		if (--open === 0) await browser.close();
+	};
+	try {
+		const people: Participant[] = [];
+		for (let i = 0; i < count; i++) {
+			const p = await openParticipant(browser, opts, closeOne);
+			people.push({
+				...p,
+				kill: () => Promise.reject(new Error('kill: this participant shares its browser'))
+			});
+		}
+		return people;
+	} catch (error) {
+		await browser.close();
+		throw error;
+	}
+}
+
+/** A context and page in `browser`; `closeBrowser` runs after the context is closed. */
+async function openParticipant(
+	browser: Browser,
+	opts: ParticipantOptions,
+	closeBrowser: () => Promise<void>
+): Promise<Participant> {
+	const errors: string[] = [];
+	const context = await browser.newContext({
+		baseURL: opts.baseURL ?? defaultBaseURL,
+		viewport: opts.viewport ?? { width: 1280, height: 800 },
+		permissions: ['camera', 'microphone'],
+		serviceWorkers: 'allow'
+	});
+	const watch = (page: Page): void => {
+		page.on('console', (message) => {
+			if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+		});
+		page.on('pageerror', (error) => errors.push(`pageerror: ${error.stack ?? error.message}`));
+	};
+	// Fires for newPage() too, so every page of the context is watched.
+	context.on('page', watch);
+	const page = await context.newPage();
+	let closed = false;
+	return {
+		browser,
+		context,
+		page,
+		errors,
+		async close() {
+			if (closed) return;
+			closed = true;
+			await context.close().catch(() => undefined);
+			await closeBrowser();
+		},
+		async kill() {
+			const session = await browser.newBrowserCDPSession();
+			const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as {
+				processInfo: { type: string; id: number }[];
+			};
+			const pid = processInfo.find((p) => p.type === 'browser')?.id;
+			if (pid === undefined) throw new Error('kill: the browser process id is unknown');
+			closed = true;
+			const gone = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()));
+			process.kill(pid, 'SIGKILL');
+			await gone;
+		}
+	};
 }
