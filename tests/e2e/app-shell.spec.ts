@@ -55,7 +55,7 @@ test('after the service worker is ready, home opens offline and lists recent mee
 	await expect(page.getByRole('log')).toContainText('remember this');
 });
 
-test('axe finds no serious or critical violations on home, prejoin and call', async () => {
+test('axe finds no serious or critical violations on home, the 404 page, prejoin and call', async () => {
 	const alice = await person({ video: 'red', tone: 440 });
 	const bob = await person({ video: 'blue', tone: 660 });
 	const { page } = alice;
@@ -63,6 +63,14 @@ test('axe finds no serious or critical violations on home, prejoin and call', as
 	await expect(page.getByRole('button', { name: 'New meeting' })).toBeVisible();
 	let violations = await seriousViolations(page);
 	expect(violations, formatViolations(violations)).toEqual([]);
+
+	// A wrong address: a friendly page, and the way home.
+	await page.goto('/no/such/page');
+	await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+	violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
+	await page.getByRole('link', { name: 'Go to the home page' }).click();
+	await expect(page.getByRole('button', { name: 'New meeting' })).toBeVisible();
 
 	const link = await newMeeting(page);
 	await expect(page.getByRole('textbox', { name: 'Your name' })).toBeVisible();

@@ -235,4 +235,15 @@ test('camera and microphone blocked: the person is told how to fix it and can st
 	await expectVideoColor(blocked.page, 'Bob', 'blue');
 	await sendChat(blocked.page, 'No camera here, but I can type');
 	await expect(await chatLog(bob.page)).toContainText('No camera here, but I can type');
+
+	// In the call, pressing "Camera" says again why it stays off, until dismissed.
+	await blocked.page.getByRole('button', { name: 'Camera' }).click();
+	const problem = blocked.page.getByRole('alert').filter({ hasText: 'site settings' });
+	await expect(problem).toContainText(/isn't allowed to use your (microphone and )?camera\./);
+	await expect(blocked.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
+		'aria-pressed',
+		'false'
+	);
+	await problem.getByRole('button', { name: 'Dismiss' }).click();
+	await expect(problem).toHaveCount(0);
 });

@@ -15,6 +15,15 @@ describe('linkify', () => {
 		]);
 	});
 
+	it('opens www. links over https, and not a www inside a word', () => {
+		expect(linkify('slides: www.example.org/deck, thanks')).toEqual([
+			{ kind: 'text', text: 'slides: ' },
+			{ kind: 'link', text: 'www.example.org/deck', href: 'https://www.example.org/deck' },
+			{ kind: 'text', text: ', thanks' }
+		]);
+		expect(linkify('awww.no').every((p) => p.kind === 'text')).toBe(true);
+	});
+
 	it('never turns other schemes into links', () => {
 		const parts = linkify('javascript:alert(1) data:text/html,<script>');
 		expect(parts.every((p) => p.kind === 'text')).toBe(true);

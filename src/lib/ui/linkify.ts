@@ -2,13 +2,14 @@
 export type TextPart =
 	{ kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
 
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
+const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
 /** Punctuation that ends a sentence rather than the link ("see https://x.org."). */
 const TRAILING = /[.,;:!?)\]}]+$/;
 
 /**
  * Splits message text into text and http(s) links, for rendering as text nodes and `<a>` elements
- * (never as HTML). Other schemes (`javascript:`, `data:`) stay plain text.
+ * (never as HTML). A link may also start with `www.` (it then opens over https). Other schemes
+ * (`javascript:`, `data:`) stay plain text.
  */
 export function linkify(text: string): TextPart[] {
 	const parts: TextPart[] = [];
@@ -20,7 +21,7 @@ export function linkify(text: string): TextPart[] {
 		const start = match.index;
 		let href: string;
 		try {
-			href = new URL(url).href;
+			href = new URL(/^www\./i.test(url) ? `https://${url}` : url).href;
 		} catch {
 			continue;
 		}
