@@ -135,7 +135,12 @@ test('a late joiner gets the whole chat and both videos; leaving and rejoining',
 	await sendChat(bob.page, markup);
 	await expect(await chatLog(alice.page)).toContainText(markup);
 
-	// A third person joins late: the whole chat and both videos arrive.
+	// A third person joins late. Before joining, she sees who is there; then the whole chat and
+	// both videos arrive.
+	await carol.page.goto(link);
+	await expect(carol.page.getByRole('status').filter({ hasText: 'in this call' })).toHaveText(
+		/^(Alice and Bob|Bob and Alice) are in this call$/
+	);
 	await join(carol.page, link, 'Carol');
 	const carolLog = await chatLog(carol.page);
 	await expect(carolLog).toContainText('Hello Bob, see https://example.org/notes');

@@ -5,7 +5,7 @@ import { Mesh, newPeerIdentity, type PeerIdentity } from '$lib/media/mesh';
 import type { ResolvedRelay } from '$lib/relay/config';
 import { RelayConnection } from '$lib/relay/relay-connection.svelte';
 import { formatLink } from '$lib/room/link';
-import type { Reaction } from '$lib/room/presence';
+import { readPresence, type Reaction } from '$lib/room/presence';
 import { MAX_MESSAGE_LENGTH, type ChatMessage } from '$lib/room/room-doc';
 import { RoomSync } from '$lib/room/room-sync';
 import { CallSession } from './call-session.svelte';
@@ -64,6 +64,11 @@ export class Meeting {
 	call = $state.raw<CallSession | null>(null);
 	/** The chosen audio output device ('' = system default). */
 	speakerId = $state('');
+	/**
+	 * Names of the other people in the call, for the prejoin screen: from the room's awareness,
+	 * which reaches only members (encrypted with the room key), one name per person.
+	 */
+	present = $state.raw<string[]>([]);
 
 	#scope = new Scope();
 	#prepared: Promise<Prepared> | null = null;
@@ -123,6 +128,17 @@ export class Meeting {
 		};
 		this.#cleanup.push(room.onChange(showRoom));
 		showRoom();
+		const awareness = sync.awareness;
+		const showPresent = () => {
+			const people = new Map<string, string>();
+			for (const [clientID, p] of readPresence(awareness)) {
+				if (clientID !== awareness.clientID) people.set(p.user.id, p.user.name);
+			}
+			this.present = [...people.values()];
+		};
+		awareness.on('change', showPresent);
+		this.#cleanup.push(() => awareness.off('change', showPresent));
+		showPresent();
 		void relay.ready().then((config) => this.#goOnline(scope, sync, certificate, config));
 		return { library, sync, certificate };
 	}

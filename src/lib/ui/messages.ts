@@ -115,3 +115,17 @@ export function announcementText(announcements: readonly Announcement[]): string
 		})
 		.join('. ');
 }
+
+/**
+ * Who is already in the call, for the prejoin screen: "Alice is in this call", "Alice and Bob are
+ * in this call", "Alice, Bob and Cai are…", "Alice, Bob and 3 others are…"; empty for nobody.
+ */
+export function presentText(names: readonly string[]): string {
+	if (names.length === 0) return '';
+	if (names.length === 1) return `${names[0]} is in this call`;
+	const listed =
+		names.length <= 3
+			? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
+			: `${names.slice(0, 2).join(', ')} and ${names.length - 2} others`;
+	return `${listed} are in this call`;
+}
