@@ -31,6 +31,30 @@ export function tile(page: Page, name: string): Locator {
 	return page.getByRole('figure', { name, exact: true });
 }
 
+/**
+ * Picks `item` in the menu of `name`'s tile ("More options for NAME"), as a person would.
+ *
+ * @param item a menu item's name: "Pin NAME", "Full screen", "Connection details for NAME"…
+ */
+export async function tileMenu(page: Page, name: string, item: string) {
+	await tile(page, name)
+		.getByRole('button', { name: `More options for ${name}` })
+		.click();
+	await page
+		.getByRole('menu', { name: `Options for ${name}` })
+		.getByRole('menuitem', { name: item })
+		.click();
+}
+
+/** Picks `item` ("Settings", "Keyboard shortcuts"…) in the call's "More options" menu. */
+export async function moreOption(page: Page, item: string) {
+	await page.getByRole('button', { name: 'More options', exact: true }).click();
+	await page
+		.getByRole('menu', { name: 'More options' })
+		.getByRole('menuitem', { name: item })
+		.click();
+}
+
 /** Waits until the `<video>` in `name`'s tile shows frames of `color`. */
 export async function expectVideoColor(page: Page, name: string, color: ColorName) {
 	const video = tile(page, name).locator('video');

@@ -2,7 +2,9 @@
 // connection details and mesh adaptation, each as another participant sees it.
 import { expect, test, type Page } from '@playwright/test';
 import {
+	formatViolations,
 	launchParticipant,
+	seriousViolations,
 	startRelay,
 	type Participant,
 	type ParticipantOptions
@@ -10,11 +12,13 @@ import {
 import {
 	expectVideoColor,
 	join,
+	moreOption,
 	newMeeting,
 	recordPeerConnections,
 	sendChat,
 	startTurnRelay,
-	tile
+	tile,
+	tileMenu
 } from './app.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -29,6 +33,26 @@ async function person(opts: ParticipantOptions): Promise<Participant> {
 	return p;
 }
 
+/** Records the frequency (Hz) of every note the page's chimes start, in `window.chimes`. */
+async function recordChimes(page: Page) {
+	await page.addInitScript(() => {
+		const notes: number[] = [];
+		Object.assign(window, { chimes: notes });
+		const start = OscillatorNode.prototype.start;
+		OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
+			notes.push(this.frequency.value);
+			start.call(this, when);
+		};
+	});
+}
+
+/** The notes chimed so far (Hz), in order. */
+const chimes = (page: Page) =>
+	page.evaluate(() => (window as unknown as { chimes: number[] }).chimes);
+
+/** A phone's screen in CSS pixels (an iPhone 14's). */
+const PHONE = { width: 390, height: 844 };
+
 const raiseHand = (page: Page) => page.getByRole('button', { name: 'Raise hand' });
 const lowerHand = (page: Page) => page.getByRole('button', { name: 'Lower hand' });
 /** A toast: a short-lived message in the call's status region. */
@@ -39,6 +63,7 @@ test('hands, reactions and the active speaker, as the other participant sees the
 	// Alice's microphone plays a tone; Bob's is silent.
 	const alice = await person({ video: 'red', tone: 440 });
 	const bob = await person({ video: 'blue', tone: 'silent' });
+	await recordChimes(alice.page);
 	const link = await newMeeting(alice.page);
 	await join(alice.page, link, 'Alice');
 	await expect(alice.page.getByRole('heading', { name: "You're the only one here" })).toBeVisible();
@@ -47,6 +72,8 @@ test('hands, reactions and the active speaker, as the other participant sees the
 		0
 	);
 	await expect(toast(alice.page, 'Bob joined')).toBeVisible();
+	// A join chimes: two rising notes.
+	await expect.poll(() => chimes(alice.page)).toEqual([659.25, 880]);
 	await expectVideoColor(bob.page, 'Alice', 'red');
 
 	// Active speaker: Alice's tile is highlighted everywhere, Bob's never.
@@ -59,6 +86,8 @@ test('hands, reactions and the active speaker, as the other participant sees the
 	await raiseHand(bob.page).click();
 	await expect(lowerHand(bob.page)).toBeVisible();
 	await expect(toast(alice.page, 'Bob raised their hand')).toBeVisible();
+	// A hand chimes: one high note.
+	await expect.poll(() => chimes(alice.page)).toEqual([659.25, 880, 1046.5]);
 	await expect(tile(alice.page, 'Bob').getByRole('img', { name: 'Hand raised' })).toBeVisible();
 	await alice.page.getByRole('button', { name: 'Participants' }).click();
 	const list = alice.page.getByRole('region', { name: 'Participants' }).getByRole('listitem');
@@ -69,6 +98,17 @@ test('hands, reactions and the active speaker, as the other participant sees the
 	await expect(tile(alice.page, 'Bob').getByRole('img', { name: 'Hand raised' })).toHaveCount(0);
 	// Toasts go away by themselves.
 	await expect(toast(alice.page, 'Bob raised their hand')).toHaveCount(0, { timeout: 15_000 });
+	// With sounds turned off in Settings, a hand shows but does not chime.
+	await moreOption(alice.page, 'Settings');
+	const settings = alice.page.getByRole('dialog', { name: 'Settings' });
+	await settings
+		.getByRole('checkbox', { name: 'Play a sound when someone joins or raises a hand' })
+		.uncheck();
+	await settings.getByRole('button', { name: 'Close' }).click();
+	await raiseHand(bob.page).click();
+	await expect(toast(alice.page, 'Bob raised their hand')).toBeVisible();
+	await lowerHand(bob.page).click();
+	expect(await chimes(alice.page)).toEqual([659.25, 880, 1046.5]);
 
 	// Alice raises hers while talking: it goes down by itself after she has spoken a while.
 	await raiseHand(alice.page).click();
@@ -98,7 +138,8 @@ test('hands, reactions and the active speaker, as the other participant sees the
 	await toast(alice.page, 'Bob: Slides are up').click();
 	await expect(alice.page.getByRole('log')).toContainText('Slides are up');
 	await expect(chatButton).not.toHaveAccessibleDescription(/unread/);
-	await expect(chatButton).toHaveText('Chat');
+	// The count is gone from the button.
+	await expect(chatButton).not.toContainText(/\d/);
 
 	await bob.page.getByRole('button', { name: 'Leave call' }).click();
 	await expect(toast(alice.page, 'Bob left')).toBeVisible();
@@ -116,10 +157,10 @@ test('pinning and layouts change which tile is large', async () => {
 	// Auto: a grid of equals.
 	await expect(large(bob.page)).toHaveCount(0);
 	// Pin: the pinned tile is large, for this person only.
-	await bob.page.getByRole('button', { name: 'Pin Bob (you)' }).click();
+	await tileMenu(bob.page, 'Bob (you)', 'Pin Bob (you)');
 	await expect(large(bob.page)).toHaveText('Bob (you)');
 	await expect(large(alice.page)).toHaveCount(0);
-	await bob.page.getByRole('button', { name: 'Unpin Bob (you)' }).click();
+	await tileMenu(bob.page, 'Bob (you)', 'Unpin Bob (you)');
 	await expect(large(bob.page)).toHaveCount(0);
 
 	// Speaker: the one making sound (Alice) is large.
@@ -201,6 +242,96 @@ test('keyboard only: join, chat, the layout menu and the shortcuts; a long paste
 	await expect(page.getByRole('button', { name: 'Lower hand' })).toBeVisible();
 	await page.keyboard.press('Control+Alt+KeyH');
 	await expect(page.getByRole('button', { name: 'Raise hand' })).toBeVisible();
+
+	// The tile menu: Tab reaches its button; the menu opens on the first item, arrows move, Enter
+	// pins, and the focus goes back to the button; Escape closes it the same way.
+	const tileButton = page.getByRole('button', { name: 'More options for Alice (you)' });
+	const tileItem = (name: string) =>
+		page.getByRole('menu', { name: 'Options for Alice (you)' }).getByRole('menuitem', { name });
+	await page.getByRole('heading', { level: 1 }).focus();
+	for (let i = 0; i < 10 && !(await tileButton.evaluate((b) => b === document.activeElement)); i++)
+		await page.keyboard.press('Tab');
+	await expect(tileButton).toBeFocused();
+	await page.keyboard.press('Enter');
+	await expect(tileItem('Pin Alice (you)')).toBeFocused();
+	await page.keyboard.press('ArrowDown');
+	await expect(tileItem('Full screen')).toBeFocused();
+	await page.keyboard.press('Home');
+	await page.keyboard.press('Enter');
+	await expect(page.locator('figure[data-large="true"] figcaption')).toHaveText('Alice (you)');
+	await expect(tileButton).toBeFocused();
+	await page.keyboard.press('Enter');
+	await expect(tileItem('Unpin Alice (you)')).toBeFocused();
+	await page.keyboard.press('Escape');
+	await expect(page.getByRole('menu', { name: 'Options for Alice (you)' })).toHaveCount(0);
+	await expect(tileButton).toBeFocused();
+
+	// "?" lists the shortcuts; Escape closes the list.
+	await page.keyboard.press('?');
+	const shortcuts = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+	await expect(shortcuts).toContainText('Raise or lower your hand');
+	await expect(shortcuts).toContainText('Ctrl+Alt+H');
+	await page.keyboard.press('Escape');
+	await expect(shortcuts).toHaveCount(0);
+});
+
+test('on a phone: one row of five controls, tiles that fill the screen, a tap that starts nothing, and the chat as a sheet', async () => {
+	const alice = await person({ video: 'red', tone: 440, phone: true, viewport: PHONE });
+	const bob = await person({ video: 'blue', tone: 660 });
+	const { page } = alice;
+	const link = await newMeeting(page);
+	// The prejoin fits the phone: the preview at the top, the heading right below it.
+	const preview = (await page.getByLabel('Your camera preview').boundingBox())!;
+	const heading = (await page.getByRole('heading', { name: 'Ready to join?' }).boundingBox())!;
+	expect(preview.y).toBeLessThan(40);
+	expect(heading.y - (preview.y + preview.height)).toBeLessThan(40);
+	await join(page, link, 'Alice');
+	await join(bob.page, link, 'Bob');
+	await expectVideoColor(page, 'Bob', 'blue');
+
+	// One row of at most five controls, inside the screen.
+	const controls = page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button');
+	const boxes = await controls.evaluateAll((buttons) =>
+		buttons.map((b) => b.getBoundingClientRect().toJSON() as DOMRect)
+	);
+	expect(boxes.length).toBeLessThanOrEqual(5);
+	expect(new Set(boxes.map((b) => Math.round(b.top))).size).toBe(1);
+	for (const b of boxes) expect(b.right).toBeLessThanOrEqual(PHONE.width);
+	await expect(
+		page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Microphone' })
+	).toBeVisible();
+
+	// Two people: each tile is at least 300 px wide.
+	for (const who of ['Alice (you)', 'Bob']) {
+		expect((await tile(page, who).boundingBox())!.width).toBeGreaterThanOrEqual(300);
+	}
+
+	// A tap in the middle of a tile starts nothing: no picture-in-picture, no full screen, no menu.
+	await tile(page, 'Bob').tap();
+	await page.waitForTimeout(500);
+	expect(
+		await page.evaluate(() => [!!document.pictureInPictureElement, !!document.fullscreenElement])
+	).toEqual([false, false]);
+	await expect(page.getByRole('menu')).toHaveCount(0);
+
+	// Chat: under "More options", a full-screen sheet that closes with "Close".
+	await moreOption(page, 'Chat');
+	const chat = page.getByRole('region', { name: 'Chat' });
+	await expect(page.getByRole('textbox', { name: 'Message' })).toBeFocused();
+	const sheet = (await chat.boundingBox())!;
+	expect(sheet.width).toBeGreaterThanOrEqual(PHONE.width - 1);
+	expect(sheet.height).toBeGreaterThanOrEqual(PHONE.height - 1);
+	let violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
+	await page.getByRole('button', { name: 'Close' }).tap();
+	await expect(chat).toHaveCount(0);
+	await expect(page.getByRole('button', { name: 'More options', exact: true })).toBeFocused();
+
+	// The phone call view passes axe too, with the menu open.
+	await page.getByRole('button', { name: 'More options', exact: true }).tap();
+	await expect(page.getByRole('menu', { name: 'More options' })).toBeVisible();
+	violations = await seriousViolations(page);
+	expect(violations, formatViolations(violations)).toEqual([]);
 });
 
 test('switching camera and microphone in Settings keeps the call going', async () => {
@@ -214,7 +345,7 @@ test('switching camera and microphone in Settings keeps the call going', async (
 	await join(bob.page, link, 'Bob');
 	await expect.poll(() => framesDecoded(bob.page), { timeout: 30_000 }).toBeGreaterThan(0);
 
-	await alice.page.getByRole('button', { name: 'Settings' }).click();
+	await moreOption(alice.page, 'Settings');
 	const dialog = alice.page.getByRole('dialog', { name: 'Settings' });
 	const camera = dialog.getByRole('combobox', { name: 'Camera' });
 	const microphone = dialog.getByRole('combobox', { name: 'Microphone' });
@@ -256,7 +387,7 @@ test('connection details show a relayed route through TURN', async () => {
 	await expect(
 		tile(bob.page, 'Alice').getByRole('img', { name: /^Connection (good|fair|poor)$/ })
 	).toBeVisible();
-	await bob.page.getByRole('button', { name: 'Connection details for Alice' }).click();
+	await tileMenu(bob.page, 'Alice', 'Connection details for Alice');
 	const dialog = bob.page.getByRole('dialog', { name: 'Connection details for Alice' });
 	await expect(dialog).toContainText('relayed (TURN)');
 	await expect(dialog).toContainText(/Round-trip time\s*\d+ ms/);

@@ -225,8 +225,15 @@ test('camera and microphone blocked: the person is told how to fix it and can st
 
 	const link = await newMeeting(blocked.page);
 	const alert = blocked.page.getByRole('alert');
-	await expect(alert).toContainText("isn't allowed to use your");
+	await expect(alert).toContainText('Camera and microphone are blocked for this site.');
 	await expect(alert).toContainText('site settings');
+	// The pickers say "blocked", not "No camera found".
+	await expect(blocked.page.getByRole('combobox', { name: 'Choose camera' })).toContainText(
+		'Camera blocked'
+	);
+	await expect(blocked.page.getByRole('combobox', { name: 'Choose microphone' })).toContainText(
+		'Microphone blocked'
+	);
 	await expect(blocked.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
 		'aria-pressed',
 		'false'
@@ -244,7 +251,7 @@ test('camera and microphone blocked: the person is told how to fix it and can st
 	// In the call, pressing "Camera" says again why it stays off, until dismissed.
 	await blocked.page.getByRole('button', { name: 'Camera' }).click();
 	const problem = blocked.page.getByRole('alert').filter({ hasText: 'site settings' });
-	await expect(problem).toContainText(/isn't allowed to use your (microphone and )?camera\./);
+	await expect(problem).toContainText(/Camera (and microphone )?(is|are) blocked for this site\./);
 	await expect(blocked.page.getByRole('button', { name: 'Camera' })).toHaveAttribute(
 		'aria-pressed',
 		'false'

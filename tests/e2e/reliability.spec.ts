@@ -61,12 +61,12 @@ const relayNotice = (page: Page) =>
 // browser processes, with a GPU, audio and network process each, added about half a core of
 // plumbing and saturated the machine; browsers then stalled for 4–8 s at a time, and tiles came
 // and went. Small pages, because headless Chromium composites in software at a cost in proportion
-// to the page's area.
+// to the page's area; just wider than a phone, so all five tiles show in a grid.
 test('five people join one meeting back to back, and everyone receives live video from everyone', async () => {
 	test.setTimeout(240_000);
 	const names = ['Ann', 'Ben', 'Cai', 'Dee', 'Eve'];
 	const people = await launchParticipantsInOneBrowser(names.length, {
-		viewport: { width: 480, height: 300 }
+		viewport: { width: 608, height: 342 }
 	});
 	for (const p of people) cleanup.push(() => p.close());
 	const link = await newMeeting(people[0]!.page);

@@ -48,8 +48,11 @@ export class LocalMedia {
 	sharing = $state(false);
 	/** Microphone level 0…1 for the meter, while one is being watched. */
 	level = $state(0);
-	/** Whether the devices are being opened (the preview is not ready yet). */
-	starting = $state(false);
+	/**
+	 * Whether the devices have not answered yet: from creation until the first {@link start} has
+	 * opened them or failed (the prejoin says "Starting camera…", not "No camera found").
+	 */
+	starting = $state(true);
 	/** What went wrong, at most one entry per device; empty when all is well. */
 	problems = $state.raw<MediaProblem[]>([]);
 	devices = $state.raw<DeviceLists>({ cameras: [], microphones: [], speakers: [] });

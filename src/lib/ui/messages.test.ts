@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { presentText } from './messages';
+import { mediaProblemText, presentText } from './messages';
 
 describe('presentText', () => {
 	it('names who is in the call, shortly', () => {
@@ -10,5 +10,25 @@ describe('presentText', () => {
 		expect(presentText(['Alice', 'Bob', 'Cai', 'Dee', 'Eve'])).toBe(
 			'Alice, Bob and 3 others are in this call'
 		);
+	});
+});
+
+describe('mediaProblemText', () => {
+	it('names each blocked or missing device, camera first', () => {
+		expect(
+			mediaProblemText([
+				{ device: 'microphone', kind: 'denied' },
+				{ device: 'camera', kind: 'denied' }
+			])
+		).toMatch(/^Camera and microphone are blocked for this site\. To allow them, /);
+		expect(mediaProblemText([{ device: 'microphone', kind: 'denied' }])).toMatch(
+			/^Microphone is blocked for this site\. To allow it, /
+		);
+		const mixed = mediaProblemText([
+			{ device: 'camera', kind: 'not-found' },
+			{ device: 'microphone', kind: 'denied' }
+		]);
+		expect(mixed).toContain('No camera was found.');
+		expect(mixed).toContain('Microphone is blocked for this site.');
 	});
 });

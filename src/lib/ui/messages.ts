@@ -67,22 +67,31 @@ const DEVICE_NAMES: Record<MediaDevice, string> = {
 
 /**
  * Device problems in words, one sentence per kind of problem, naming every device it affects
- * ("Confer isn't allowed to use your camera and microphone…").
+ * ("Camera and microphone are blocked for this site…"), camera first.
  */
 export function mediaProblemText(problems: readonly MediaProblem[]): string {
 	const kinds = [...new Set(problems.map((p) => p.kind))];
 	return kinds
 		.map((kind) => {
-			const devices = problems.filter((p) => p.kind === kind).map((p) => DEVICE_NAMES[p.device]);
-			return problemSentence(kind, devices.join(' and '));
+			const devices = problems
+				.filter((p) => p.kind === kind)
+				.map((p) => p.device)
+				.sort((a, b) => DEVICE_ORDER.indexOf(a) - DEVICE_ORDER.indexOf(b))
+				.map((device) => DEVICE_NAMES[device]);
+			return problemSentence(kind, devices.join(' and '), devices.length > 1);
 		})
 		.join(' ');
 }
 
-function problemSentence(kind: MediaProblem['kind'], what: string): string {
+const DEVICE_ORDER: MediaDevice[] = ['camera', 'microphone', 'screen'];
+
+function problemSentence(kind: MediaProblem['kind'], what: string, several: boolean): string {
 	switch (kind) {
-		case 'denied':
-			return `Confer isn't allowed to use your ${what}. Allow it in your browser's site settings (the icon left of the address), then try again. You can still join and chat.`;
+		case 'denied': {
+			const What = what.charAt(0).toUpperCase() + what.slice(1);
+			const them = several ? 'them' : 'it';
+			return `${What} ${several ? 'are' : 'is'} blocked for this site. To allow ${them}, open the site settings (the icon left of the address), then try again. You can still join and chat.`;
+		}
 		case 'not-found':
 			return `No ${what} was found. Plug one in and try again, or join without it.`;
 		case 'in-use':

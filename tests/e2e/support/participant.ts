@@ -26,6 +26,10 @@ export interface ParticipantOptions {
 	 * showing live video use a smaller one.
 	 */
 	viewport?: { width: number; height: number };
+	/** A phone: touch events, `pointer: coarse` and a mobile viewport (Playwright `isMobile`). */
+	phone?: boolean;
+	/** `prefers-color-scheme` to emulate; default the browser's (light). */
+	colorScheme?: 'light' | 'dark';
 }
 
 /** One person in a test: their own Chromium process, context and page. */
@@ -173,6 +177,8 @@ async function openParticipant(
 	const context = await browser.newContext({
 		baseURL: opts.baseURL ?? defaultBaseURL,
 		viewport: opts.viewport ?? { width: 1280, height: 800 },
+		...(opts.phone ? { hasTouch: true, isMobile: true, deviceScaleFactor: 1 } : {}),
+		...(opts.colorScheme ? { colorScheme: opts.colorScheme } : {}),
 		permissions: ['camera', 'microphone'],
 		serviceWorkers: 'allow'
 	});
