@@ -271,6 +271,64 @@ export class Library {
 		return next;
 	}
 
+	/** Sets a meeting's title as its room document has it now (renamed in a call); '' keeps it. */
+	setTitle(code: string, title: string): void {
+		const previous = this.meeting(code);
+		const trimmed = title.trim();
+		if (previous && trimmed && trimmed !== previous.title) {
+			this.#meetings.set(code, { ...previous, title: trimmed });
+		}
+	}
+
+	/**
+	 * Merges meeting entries from elsewhere (a backup) into this device's: first and last times
+	 * widen, the larger total time and message count win, names are united. Merging the same
+	 * entries again changes nothing.
+	 *
+	 * @returns how many entries were added or changed
+	 */
+	merge(entries: readonly MeetingEntry[]): number {
+		let changed = 0;
+		this.doc.transact(() => {
+			for (const incoming of entries) {
+				const entry = readMeeting(incoming);
+				if (entry === null || !isMeetingCode(entry.code)) continue;
+				const previous = this.meeting(entry.code);
+				const next: MeetingEntry = previous
+					? {
+							...previous,
+							title: previous.title || entry.title,
+							firstJoinedAt: Math.min(previous.firstJoinedAt, entry.firstJoinedAt),
+							lastJoinedAt: Math.max(previous.lastJoinedAt, entry.lastJoinedAt),
+							link: previous.lastJoinedAt >= entry.lastJoinedAt ? previous.link : entry.link,
+							totalMs: Math.max(previous.totalMs, entry.totalMs),
+							messageCount: Math.max(previous.messageCount, entry.messageCount),
+							names: [...new Set([...previous.names, ...entry.names])].slice(
+								0,
+								MAX_NAMES_PER_MEETING
+							)
+						}
+					: entry;
+				if (JSON.stringify(next) === JSON.stringify(previous)) continue;
+				this.#meetings.set(entry.code, next);
+				changed++;
+			}
+		});
+		return changed;
+	}
+
+	/** Forgets one meeting (its entry only; the room document is deleted by the caller). */
+	forget(code: string): void {
+		this.#meetings.delete(code);
+	}
+
+	/** Forgets every meeting; the profile and settings stay. */
+	forgetAll(): void {
+		this.doc.transact(() => {
+			for (const code of [...this.#meetings.keys()]) this.#meetings.delete(code);
+		});
+	}
+
 	/** The entry of one meeting, or null when it was never joined on this device. */
 	meeting(code: string): MeetingEntry | null {
 		return readMeeting(this.#meetings.get(code));

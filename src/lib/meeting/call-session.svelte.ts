@@ -103,6 +103,9 @@ export class CallSession {
 	#departed = new Set<number>();
 	#silence = new ReceiveSilence();
 	#adaptedFor = '';
+	/** Adaptation runs in order ({@link #applyAdaptation}); the number of the newest. */
+	#adapting: Promise<void> = Promise.resolve();
+	#adaptRuns = 0;
 	#relayTimer: ReturnType<typeof setTimeout> | null = null;
 	#livenessTimer: ReturnType<typeof setTimeout> | null = null;
 	#tick: ReturnType<typeof setInterval>;
@@ -468,12 +471,24 @@ export class CallSession {
 		void this.#applyAdaptation(this.participants.length, paused);
 	}
 
-	/** The camera's capture first (encodings scale from its size), then every call's encoding. */
-	async #applyAdaptation(people: number, paused: ReadonlySet<string>) {
-		const monitor = this.#monitor;
-		if (!monitor) return;
-		if (this.#options.adapt) await this.#options.local.setCapture(captureProfile(people));
-		if (this.#monitor === monitor) await monitor.adapt(people, paused);
+	/**
+	 * The camera's capture first (encodings scale from its size), then every call's encoding. One
+	 * at a time, and only the newest: were an older run to finish after a newer one, the camera
+	 * would end at the old size while the encodings were scaled for the new one (720p sent as 540p
+	 * in a room of four).
+	 */
+	#applyAdaptation(people: number, paused: ReadonlySet<string>) {
+		const run = ++this.#adaptRuns;
+		this.#adapting = this.#adapting
+			.then(async () => {
+				const monitor = this.#monitor;
+				if (!monitor || run !== this.#adaptRuns) return;
+				if (this.#options.adapt) await this.#options.local.setCapture(captureProfile(people));
+				if (this.#monitor === monitor && run === this.#adaptRuns) {
+					await monitor.adapt(people, paused);
+				}
+			})
+			.catch(() => undefined);
 	}
 
 	/** Past the room's video cap, the newest to send video turns it off and is told why. */

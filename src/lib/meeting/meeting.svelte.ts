@@ -1,3 +1,6 @@
+import { meetingDoc, messageDocs } from '$lib/history/history';
+import { HistorySearch } from '$lib/history/search-client';
+import { requestPersistence } from '$lib/history/storage';
 import { Library } from '$lib/library/library';
 import { certificateFingerprint, loadCertificate } from '$lib/media/certificate';
 import { LocalMedia } from '$lib/media/local-media.svelte';
@@ -6,7 +9,12 @@ import type { ResolvedRelay } from '$lib/relay/config';
 import { RelayConnection } from '$lib/relay/relay-connection.svelte';
 import { formatLink } from '$lib/room/link';
 import { readPresence, type Reaction } from '$lib/room/presence';
-import { MAX_MESSAGE_LENGTH, type ChatMessage } from '$lib/room/room-doc';
+import {
+	MAX_MESSAGE_LENGTH,
+	MAX_TITLE_LENGTH,
+	type ChatMessage,
+	type RoomDoc
+} from '$lib/room/room-doc';
 import { RoomSync } from '$lib/room/room-sync';
 import { CallSession } from './call-session.svelte';
 import { LocalPresence } from './local-presence';
@@ -125,6 +133,7 @@ export class Meeting {
 		const showRoom = () => {
 			this.messages = room.messages();
 			this.title = room.title || this.code;
+			this.#record(room);
 		};
 		this.#cleanup.push(room.onChange(showRoom));
 		showRoom();
@@ -236,8 +245,47 @@ export class Meeting {
 		sync.room.initMeta();
 		sync.room.recordAttendance(profile.id, name, 'join');
 		library.recordJoin({ code: this.code, link: this.link, title: sync.room.title || undefined });
+		this.#record(sync.room);
+		void requestPersistence();
 		this.local.stopLevel();
 		this.phase = 'in-call';
+	}
+
+	/** Messages already offered to the history search by this page. */
+	#indexed = new Set<string>();
+	#indexedTitle: string | null = null;
+
+	/**
+	 * Keeps the history in step with the room, for a meeting this device has joined: new messages
+	 * (typed here or synced from a peer) go to the search, a new title to the search and the library.
+	 */
+	#record(room: RoomDoc) {
+		const library = this.#library;
+		if (!library?.meeting(this.code)) return;
+		const search = HistorySearch.shared();
+		const fresh = this.messages.filter((m) => !this.#indexed.has(m.id));
+		for (const m of fresh) this.#indexed.add(m.id);
+		if (fresh.length > 0) search.add(messageDocs(this.code, fresh));
+		if (room.title !== this.#indexedTitle) {
+			this.#indexedTitle = room.title;
+			library.setTitle(this.code, room.title);
+			search.add([meetingDoc(this.code, room.title, room.namesSeen())]);
+		}
+	}
+
+	/**
+	 * Renames the meeting for everyone in it (the room document's `meta.title`); '' removes the
+	 * title, and the code shows instead.
+	 *
+	 * @throws RangeError when longer than MAX_TITLE_LENGTH (200) characters
+	 */
+	rename(title: string): void {
+		const room = this.#sync?.room;
+		if (!room) return;
+		if (title.trim().length > MAX_TITLE_LENGTH) {
+			throw new RangeError(`A meeting title can be at most ${MAX_TITLE_LENGTH} characters long.`);
+		}
+		room.title = title;
 	}
 
 	/**
@@ -308,11 +356,13 @@ export class Meeting {
 		const library = this.#library;
 		if (sync && library && this.#presence) {
 			sync.room.recordAttendance(library.profile.id, this.name, 'leave');
+			const names = sync.room.namesSeen();
 			library.recordLeave(this.code, {
-				names: sync.room.namesSeen(),
+				names,
 				messageCount: sync.room.messages().length,
 				title: sync.room.title || undefined
 			});
+			HistorySearch.shared().add([meetingDoc(this.code, sync.room.title, names)]);
 		}
 		this.#closing = this.#teardown();
 		this.phase = 'left';

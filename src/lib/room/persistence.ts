@@ -1,6 +1,11 @@
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type * as Y from 'yjs';
 
+/** The IndexedDB database of one meeting's room document (ARCHITECTURE.md, "Room document"). */
+export function roomDbName(code: string): string {
+	return `confer-room-${code}`;
+}
+
 /**
  * Binds `doc` to the IndexedDB database `name` with y-indexeddb and waits until the stored state
  * has been applied to `doc`, so that local data shows before any network.

@@ -4,13 +4,10 @@ import { Awareness } from 'y-protocols/awareness';
 import { WebrtcProvider, type SignalingConn, type WebrtcConn } from 'y-webrtc';
 import * as Y from 'yjs';
 import { isMeetingCode, isMeetingSecret, LinkError } from './link';
-import { openPersistence } from './persistence';
+import { openPersistence, roomDbName } from './persistence';
 import { RoomDoc } from './room-doc';
 import { decryptSignal, encryptSignal } from './signal-crypto';
 import { deriveTopic } from './topic';
-
-/** Prefix of each room's IndexedDB database name (ARCHITECTURE.md, "Link and keys"). */
-export const ROOM_DB_PREFIX = 'confer-room-';
 
 /** While the relay is unreachable, the signaling WebSocket is retried this often (ms). */
 const SIGNALING_RETRY_MS = 1_000;
@@ -161,7 +158,7 @@ export class RoomSync extends ObservableV2<RoomSyncEvents> {
 		if (!isMeetingCode(code)) throw new LinkError('bad-code');
 		if (!isMeetingSecret(secret)) throw new LinkError('bad-secret');
 		const doc = new Y.Doc();
-		const persistence = await openPersistence(ROOM_DB_PREFIX + code, doc);
+		const persistence = await openPersistence(roomDbName(code), doc);
 		return new RoomSync(code, secret, new RoomDoc(doc), persistence);
 	}
 
