@@ -40,7 +40,7 @@ if [[ ! -s "$media/silent.wav" ]]; then
 fi
 
 case "${1:-}" in
-bench:join | bench:mesh)
+bench:join | bench:mesh | bench:history)
 	script="tests/bench/${1#bench:}.mjs"
 	shift
 	if [[ ! -f "$script" ]]; then
