@@ -1,4 +1,4 @@
-import { normalizeTerm } from './search-index';
+import { normalizeTerm } from './search-docs';
 
 /** A piece of text, marked when it is a word the search matched. */
 export type TextPart = { text: string; match: boolean };

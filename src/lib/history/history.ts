@@ -9,7 +9,7 @@ import { openPersistence, roomDbName } from '$lib/room/persistence';
 import { RoomDoc, type ChatMessage } from '$lib/room/room-doc';
 import { BackupError, createBackup, parseBackup, restoreBackup } from './backup';
 import { meetingExport } from './export';
-import { meetingDocId, type MeetingDoc, type MessageDoc } from './search-index';
+import { meetingDocId, type MeetingDoc, type MessageDoc } from './search-docs';
 import type { HistorySearch } from './search-client';
 
 /** The search documents of chat messages of meeting `code`. */

@@ -1,4 +1,4 @@
-import type { SearchDoc, SearchHit } from './search-index';
+import type { SearchDoc, SearchHit } from './search-docs';
 import type { SearchRequest, SearchResponse } from './search-protocol';
 
 type Pending = (response: SearchResponse) => void;

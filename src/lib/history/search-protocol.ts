@@ -1,4 +1,4 @@
-import type { SearchDoc, SearchHit } from './search-index';
+import type { SearchDoc, SearchHit } from './search-docs';
 
 /** Messages from the page to the search worker (`search.worker.ts`). */
 export type SearchRequest =

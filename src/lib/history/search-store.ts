@@ -1,5 +1,6 @@
 import { clear, createStore, delMany, entries, set, type UseStore } from 'idb-keyval';
-import { SearchIndex, type IndexSnapshot, type SearchDoc } from './search-index';
+import type { SearchDoc } from './search-docs';
+import { SearchIndex, type IndexSnapshot } from './search-index';
 
 /** IndexedDB database of the history search (ARCHITECTURE.md, "History and search"). */
 export const SEARCH_DB_NAME = 'confer-search';
