@@ -141,10 +141,14 @@ test('backup, delete everything, restore: chats and search come back; the pages 
 	const backup = (await (await downloading).path())!;
 
 	await page.getByRole('button', { name: 'Delete everything' }).click();
-	await page
-		.getByRole('dialog', { name: 'Delete everything?' })
-		.getByRole('button', { name: 'Delete everything' })
-		.click();
+	const confirm = page.getByRole('dialog', { name: 'Delete everything?' });
+	const deleteAll = confirm.getByRole('button', { name: 'Delete everything' });
+	// The stronger confirmation: nothing happens until the person ticks that they understand.
+	await expect(deleteAll).toBeDisabled();
+	await confirm
+		.getByRole('checkbox', { name: /every meeting on this device will be gone/ })
+		.check();
+	await deleteAll.click();
 	await expect(page.getByRole('status').filter({ hasText: 'deleted' })).toBeVisible();
 	await expect(page.getByRole('list', { name: 'All meetings' }).getByRole('link')).toHaveCount(0);
 	await searchBox(page).fill('hiking');
