@@ -12,7 +12,8 @@ const VALID: Presence = {
 	joinedAt: 1_699_999_999_000,
 	hand: 1_700_000_000_000,
 	reaction: { name: 'Clap', at: 1_700_000_001_000 },
-	notViewing: ['peer-2']
+	notViewing: ['peer-2'],
+	files: ['abababababababababababababababababababababababababababababababab']
 };
 
 describe('toPresence', () => {
@@ -28,13 +29,14 @@ describe('toPresence', () => {
 	});
 
 	it('reads the in-call fields leniently: absent or malformed means none', () => {
-		const { joinedAt: _j, hand: _h, reaction: _r, notViewing: _n, ...older } = VALID;
+		const { joinedAt: _j, hand: _h, reaction: _r, notViewing: _n, files: _f, ...older } = VALID;
 		expect(toPresence(older)).toEqual({
 			...older,
 			joinedAt: null,
 			hand: null,
 			reaction: null,
-			notViewing: []
+			notViewing: [],
+			files: []
 		});
 		expect(
 			toPresence({

@@ -162,6 +162,42 @@ describe('RoomDoc.sendMessage', () => {
 	});
 });
 
+describe('RoomDoc file messages', () => {
+	const file = {
+		name: 'slides.pdf',
+		size: 1_000_000,
+		type: 'application/pdf',
+		sha256: 'a'.repeat(64),
+		chunkSize: 128 * 1024,
+		root: 'b'.repeat(64)
+	};
+
+	it('sends a file with or without text, and lists the files shared', () => {
+		const room = new RoomDoc();
+		room.sendMessage(ALICE, '', 1, file);
+		room.sendMessage(ALICE, 'the same again', 2, file);
+		const [first, second] = room.messages();
+		expect(first).toMatchObject({ text: '', file });
+		expect(second).toMatchObject({ text: 'the same again', file });
+		expect([...room.files().keys()]).toEqual([file.sha256]);
+		expect(() => room.sendMessage(ALICE, ' ', 3)).toThrow(Error);
+	});
+
+	it('drops a malformed file, and its message when it has no text', () => {
+		const room = new RoomDoc();
+		const base = { authorId: 'eve', authorName: 'Eve', sentAt: 1 };
+		room.chat.push([
+			{ ...base, id: 'm1', text: '', file: { ...file, sha256: 'not a hash' } },
+			{ ...base, id: 'm2', text: 'look', file: { ...file, size: -5 } },
+			{ ...base, id: 'm3', text: '', file: { ...file, chunkSize: 1 } }
+		] as unknown as ChatMessage[]);
+		const messages = room.messages();
+		expect(messages.map((m) => m.id)).toEqual(['m2']);
+		expect(messages[0]?.file).toBeUndefined();
+		expect(room.files().size).toBe(0);
+	});
+});
+
 describe('RoomDoc with malformed peer entries', () => {
 	it('skips entries that are not messages, cuts over-long text, keeps the first of duplicate ids', () => {
 		const peer = new RoomDoc();

@@ -16,7 +16,14 @@ export type MeetingExport = {
 	totalMs: number;
 	people: string[];
 	attendance: { name: string; event: 'join' | 'leave'; at: number }[];
-	messages: { id: string; author: string; sentAt: number; text: string }[];
+	/** `file`: a file shared with the message (name, size in bytes, MIME type, SHA-256 in hex) */
+	messages: {
+		id: string;
+		author: string;
+		sentAt: number;
+		text: string;
+		file?: { name: string; size: number; type: string; sha256: string };
+	}[];
 };
 
 /** The JSON export file: `format` and `version` identify it; `version` changes with the schema. */
@@ -42,9 +49,15 @@ export function meetingExport(
 		totalMs: entry?.totalMs ?? 0,
 		people: [...new Set([...(entry?.names ?? []), ...room.namesSeen()])],
 		attendance: room.attendanceEvents().map(({ name, event, at }) => ({ name, event, at })),
-		messages: room
-			.messages()
-			.map(({ id, authorName, sentAt, text }) => ({ id, author: authorName, sentAt, text }))
+		messages: room.messages().map(({ id, authorName, sentAt, text, file }) => ({
+			id,
+			author: authorName,
+			sentAt,
+			text,
+			...(file
+				? { file: { name: file.name, size: file.size, type: file.type, sha256: file.sha256 } }
+				: {})
+		}))
 	};
 }
 
@@ -82,7 +95,9 @@ export function toMarkdown(meetings: MeetingExport[]): string {
 		if (m.messages.length === 0) lines.push('No messages.', '');
 		for (const message of m.messages) {
 			lines.push(`**${message.author}** · ${stamp(message.sentAt)} UTC`, '');
-			lines.push(...message.text.split('\n').map((line) => `> ${line}`), '');
+			if (message.file) lines.push(`> 📎 ${message.file.name} (${message.file.size} bytes)`);
+			if (message.text) lines.push(...message.text.split('\n').map((line) => `> ${line}`));
+			lines.push('');
 		}
 		parts.push(lines.join('\n'));
 	}

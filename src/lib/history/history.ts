@@ -4,6 +4,8 @@
  * of the search index (ARCHITECTURE.md, "History and search").
  */
 import * as Y from 'yjs';
+import { deviceFiles } from '$lib/files/device';
+import { OpfsFileStore } from '$lib/files/store';
 import type { Library, MeetingEntry } from '$lib/library/library';
 import { openPersistence, roomDbName } from '$lib/room/persistence';
 import { RoomDoc, type ChatMessage } from '$lib/room/room-doc';
@@ -20,7 +22,8 @@ export function messageDocs(code: string, messages: readonly ChatMessage[]): Mes
 		code,
 		author: m.authorName,
 		sentAt: m.sentAt,
-		text: m.text
+		// A shared file is found by its name.
+		text: m.file ? [m.file.name, m.text].filter(Boolean).join('\n') : m.text
 	}));
 }
 
@@ -66,8 +69,8 @@ export class MeetingOpenError extends Error {
 }
 
 /**
- * Deletes meeting `code` from this device: its room document, its library entry and its search
- * entries.
+ * Deletes meeting `code` from this device: its room document, its library entry, its search
+ * entries and the files held for it that no other meeting shares.
  *
  * @throws MeetingOpenError when another tab keeps the room document open (nothing is deleted)
  */
@@ -77,6 +80,7 @@ export async function deleteMeeting(
 	code: string
 ): Promise<void> {
 	await deleteDatabase(roomDbName(code), code);
+	await deviceFiles()?.held.forgetRoom(code);
 	library.forget(code);
 	search.removeMeeting(code);
 }
@@ -165,7 +169,8 @@ export async function restoreFrom(
 }
 
 /**
- * Deletes every meeting from this device: room documents, the meeting list and the search index.
+ * Deletes every meeting from this device: room documents, files, the meeting list and the search
+ * index.
  * The profile and device settings stay.
  *
  * @throws MeetingOpenError when a tab keeps one open (the others are deleted)
@@ -182,4 +187,5 @@ export async function deleteEverything(library: Library, search: HistorySearch):
 	}
 	if (refused) throw refused;
 	search.clear();
+	await OpfsFileStore.deleteAll();
 }

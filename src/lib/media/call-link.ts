@@ -1,5 +1,5 @@
 import { ObservableV2 } from 'lib0/observable';
-import type { MediaConnection } from 'peerjs';
+import type { DataConnection, MediaConnection } from 'peerjs';
 import { sdpMatchesFingerprint } from './sdp';
 
 /**
@@ -343,8 +343,8 @@ export class CallLink extends ObservableV2<CallLinkEvents> {
 	}
 }
 
-/** The SDP of an incoming call's offer (PeerJS 1.5 keeps the OFFER payload in `options._payload`). */
-export function offerSdp(call: MediaConnection): string | undefined {
+/** The SDP of an incoming call or data connection's offer (PeerJS 1.5 keeps the OFFER payload in `options._payload`). */
+export function offerSdp(call: MediaConnection | DataConnection): string | undefined {
 	const options = (call as unknown as { options?: { _payload?: { sdp?: { sdp?: string } } } })
 		.options;
 	return options?._payload?.sdp?.sdp;

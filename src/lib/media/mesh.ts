@@ -1,7 +1,8 @@
 import { ObservableV2 } from 'lib0/observable';
-import type { MediaConnection, Peer, PeerError, PeerOptions } from 'peerjs';
+import type { DataConnection, MediaConnection, Peer, PeerError, PeerOptions } from 'peerjs';
 import type { ResolvedRelay } from '$lib/relay/config';
-import { CallLink, LINK_TIMING, type LinkState, type LinkTiming } from './call-link';
+import { CallLink, LINK_TIMING, offerSdp, type LinkState, type LinkTiming } from './call-link';
+import { sdpMatchesFingerprint } from './sdp';
 
 /** What the room says about a member who can be called (from awareness or a hello). */
 export interface MeshMember {
@@ -40,7 +41,12 @@ export type MeshEvents = {
 	refused: (peerId: string) => void;
 	/** A member's call did not come: it may not know us yet (announce ourselves again). */
 	nudge: (peerId: string) => void;
+	/** A member opened a data connection to us (its fingerprint checked); it may not be open yet. */
+	connection: (connection: DataConnection) => void;
 };
+
+/** How long {@link Mesh.connect} waits for a data connection to open (ms). */
+const DATA_OPEN_MS = 10_000;
 
 /** Our PeerJS identity, kept in `sessionStorage` so a reload re-attaches with `reconnect()`. */
 export interface PeerIdentity {
@@ -213,6 +219,42 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		await Promise.all(senders);
 	}
 
+	/**
+	 * Opens a data connection to a member, for one task (a file transfer), with its own
+	 * RTCPeerConnection: raw serialization (binary messages as sent, `ArrayBuffer`s received), reliable
+	 * and ordered. The member's answer must present the DTLS fingerprint it announced, as for calls.
+	 *
+	 * @param peerId the member's PeerJS id
+	 * @param label what the connection is for (`RTCDataChannel.label`)
+	 * @returns the open connection; close it when done
+	 * @throws Error when we are not registered, `peerId` is not a member with a known fingerprint,
+	 *   the connection does not open within 10 s, or its fingerprint does not match
+	 */
+	connect(peerId: string, label: string): Promise<DataConnection> {
+		const expected = this.#members.get(peerId)?.dtls;
+		const peer = this.#peer;
+		if (!peer?.open || !expected || this.#destroyed) {
+			return Promise.reject(new Error(`No data connection to ${peerId}: not reachable now.`));
+		}
+		const connection = peer.connect(peerId, { label, serialization: 'raw', reliable: true });
+		return new Promise((resolve, reject) => {
+			const fail = (why: string) => {
+				clearTimeout(timer);
+				connection.close();
+				reject(new Error(`No data connection to ${peerId}: ${why}.`));
+			};
+			const timer = setTimeout(() => fail('it did not open in time'), DATA_OPEN_MS);
+			connection.on('open', () => {
+				const sdp = connection.peerConnection?.remoteDescription?.sdp;
+				if (!sdp || !sdpMatchesFingerprint(sdp, expected)) return fail('wrong certificate');
+				clearTimeout(timer);
+				resolve(connection);
+			});
+			connection.on('error', (error) => fail(error.message));
+			connection.on('close', () => fail('it closed'));
+		});
+	}
+
 	/** Every current call's RTCPeerConnection, by remote peer id. */
 	connections(): Map<string, RTCPeerConnection> {
 		const result = new Map<string, RTCPeerConnection>();
@@ -265,6 +307,7 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		});
 		this.#peer = peer;
 		peer.on('call', (call) => this.#onIncoming(call));
+		peer.on('connection', (connection) => this.#onDataConnection(connection));
 		peer.on('disconnected', () => {
 			if (peer !== this.#peer) return;
 			this.emit('registered', [false]);
@@ -342,6 +385,17 @@ export class Mesh extends ObservableV2<MeshEvents> {
 			call.close();
 		}, PENDING_CALL_MS);
 		this.#pending.set(peerId, { call, timer });
+	}
+
+	/** Data connections are accepted only from members whose offer presents their fingerprint. */
+	#onDataConnection(connection: DataConnection) {
+		const expected = this.#members.get(connection.peer)?.dtls;
+		const sdp = offerSdp(connection);
+		if (this.#destroyed || !expected || !sdp || !sdpMatchesFingerprint(sdp, expected)) {
+			connection.close();
+			return;
+		}
+		this.emit('connection', [connection]);
 	}
 
 	#onPeerError(peer: Peer, error: PeerError<string>) {

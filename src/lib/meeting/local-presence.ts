@@ -74,6 +74,13 @@ export class LocalPresence {
 		this.#update({ notViewing: [...this.#hidden] });
 	}
 
+	/** The files shared in this meeting that this device holds and serves (SHA-256, hex). */
+	setFiles(hashes: Iterable<string>) {
+		const files = [...hashes].sort();
+		if (files.join() === this.#state.files.join()) return;
+		this.#update({ files });
+	}
+
 	/**
 	 * Removes the person from everyone's view at once: y-webrtc sends the removal over the data
 	 * connections synchronously, so it also works while the page is being hidden or unloaded.

@@ -1,3 +1,6 @@
+import { deviceFiles } from '$lib/files/device';
+import { FileShare } from '$lib/files/file-share.svelte';
+import type { FileRef } from '$lib/files/manifest';
 import { meetingDoc, messageDocs } from '$lib/history/history';
 import { HistorySearch } from '$lib/history/search-client';
 import { requestPersistence } from '$lib/history/storage';
@@ -70,6 +73,8 @@ export class Meeting {
 	relay = $state.raw<RelayConnection | null>(null);
 	/** The call, while in it. */
 	call = $state.raw<CallSession | null>(null);
+	/** Files shared in the chat, while in the call. */
+	files = $state.raw<FileShare | null>(null);
 	/** The chosen audio output device ('' = system default). */
 	speakerId = $state('');
 	/**
@@ -165,6 +170,7 @@ export class Meeting {
 		mesh.on('open', () => storeIdentity(this.code, mesh.identity));
 		mesh.start().catch(() => undefined);
 		this.call?.attach(mesh);
+		this.files?.attach(mesh);
 		try {
 			await sync.connect({
 				signalingUrl: relay.yjsUrl,
@@ -224,7 +230,8 @@ export class Meeting {
 			joinedAt: Date.now(),
 			hand: null,
 			reaction: null,
-			notViewing: []
+			notViewing: [],
+			files: []
 		});
 		this.#presence = presence;
 		this.#cleanup.push(this.local.onSendingChange((media) => presence.setSending(media)));
@@ -238,6 +245,15 @@ export class Meeting {
 		});
 		this.call = call;
 		if (mesh) call.attach(mesh);
+		const files = new FileShare({
+			code: this.code,
+			room: sync.room,
+			awareness: sync.awareness,
+			presence,
+			device: deviceFiles()
+		});
+		this.files = files;
+		if (mesh) files.attach(mesh);
 		const online = () => call.reconnectNow();
 		addEventListener('online', online);
 		this.#cleanup.push(() => removeEventListener('online', online));
@@ -289,19 +305,25 @@ export class Meeting {
 	}
 
 	/**
-	 * Sends a chat message.
+	 * Sends a chat message, with files prepared by `files.prepare`: one message per file, the
+	 * text going with the first.
 	 *
 	 * @returns false (with a notice when the text is too long) when it was not sent
 	 */
-	send(text: string): boolean {
+	send(text: string, attached: readonly FileRef[] = []): boolean {
 		const room = this.#sync?.room;
 		const profile = this.#library?.profile;
-		if (!room || !profile || text.trim() === '') return false;
+		if (!room || !profile || (text.trim() === '' && attached.length === 0)) return false;
 		if (text.trim().length > MAX_MESSAGE_LENGTH) {
 			this.notices.add('message-too-long', String(MAX_MESSAGE_LENGTH));
 			return false;
 		}
-		room.sendMessage({ id: profile.id, name: this.name }, text);
+		const author = { id: profile.id, name: this.name };
+		if (attached.length === 0) room.sendMessage(author, text);
+		attached.forEach((file, i) => {
+			void this.files?.posted(file);
+			room.sendMessage(author, i === 0 ? text : '', Date.now(), file);
+		});
 		return true;
 	}
 
@@ -394,6 +416,8 @@ export class Meeting {
 		this.#presence = null;
 		this.call?.destroy();
 		this.call = null;
+		this.files?.destroy();
+		this.files = null;
 		for (const fn of this.#cleanup.splice(0)) fn();
 		this.#mesh?.destroy();
 		this.#mesh = null;

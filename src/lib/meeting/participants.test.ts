@@ -14,6 +14,7 @@ function presence(name: string, joinedAt: number | null, extra: Partial<Presence
 		hand: null,
 		reaction: null,
 		notViewing: [],
+		files: [],
 		...extra
 	};
 }

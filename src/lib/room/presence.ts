@@ -30,6 +30,8 @@ export type Presence = {
 	reaction: { name: Reaction; at: number } | null;
 	/** peer ids whose video this participant does not show now (their senders may pause it) */
 	notViewing: string[];
+	/** SHA-256 (hex) of the files shared in this meeting that this participant holds and serves */
+	files: string[];
 };
 
 /** The reactions a participant can send, by accessible name. */
@@ -38,6 +40,9 @@ export type Reaction = (typeof REACTIONS)[number];
 
 /** Most peer ids accepted in `notViewing` (the mesh is far smaller). */
 const MAX_NOT_VIEWING = 64;
+/** Most file hashes accepted in `files`. */
+const MAX_FILES = 1024;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
 
@@ -82,6 +87,11 @@ export function toPresence(state: unknown): Presence | null {
 			? state.notViewing
 					.slice(0, MAX_NOT_VIEWING)
 					.filter((id): id is string => readNullableId(id, MAX_ID_LENGTH) != null)
+			: [],
+		files: Array.isArray(state.files)
+			? state.files
+					.slice(0, MAX_FILES)
+					.filter((sha): sha is string => typeof sha === 'string' && SHA256_HEX.test(sha))
 			: []
 	};
 }

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { readFileRef, type FileRef } from '$lib/files/manifest';
 import { randomId } from './random';
 import { isRecord, readFinite, readId, readName, truncate } from './sanitize';
 
@@ -10,10 +11,12 @@ export type ChatMessage = {
 	authorId: string;
 	/** the author's display name when sending */
 	authorName: string;
-	/** at most {@link MAX_MESSAGE_LENGTH} UTF-16 code units, never empty */
+	/** at most {@link MAX_MESSAGE_LENGTH} UTF-16 code units; empty only when a file is attached */
 	text: string;
 	/** ms since the epoch, by the sender's clock */
 	sentAt: number;
+	/** a file shared with the message: its description, never its bytes (ARCHITECTURE.md, "Files") */
+	file?: FileRef;
 };
 
 /** Someone joined or left the call, as stored in the room's `attendance` array. */
@@ -50,16 +53,20 @@ function readMessage(value: unknown): ChatMessage | null {
 	const authorName = readName(value.authorName);
 	const sentAt = readFinite(value.sentAt);
 	const text = typeof value.text === 'string' ? truncate(value.text, MAX_MESSAGE_LENGTH) : '';
+	// A file that does not read as one is dropped, and so is its message if it has no text.
+	const file = value.file === undefined ? null : readFileRef(value.file);
 	if (
 		id === null ||
 		authorId === null ||
 		authorName === null ||
 		sentAt === null ||
-		text.trim() === ''
+		(text.trim() === '' && file === null)
 	) {
 		return null;
 	}
-	return { id, authorId, authorName, text, sentAt };
+	return file
+		? { id, authorId, authorName, text, sentAt, file }
+		: { id, authorId, authorName, text, sentAt };
 }
 
 /** Reads an attendance entry written by any peer; null when it is not one. */
@@ -111,22 +118,24 @@ export class RoomDoc {
 	 * inside are kept.
 	 *
 	 * @param author the sender's profile id and display name
-	 * @param text the message as typed
+	 * @param text the message as typed (may be empty when a file is attached)
 	 * @param now send time, ms since the epoch
+	 * @param file a file shared with the message (its description, from `files/manifest.ts`)
 	 * @returns the message as stored
-	 * @throws Error when `text` is empty or only whitespace
+	 * @throws Error when `text` is empty or only whitespace and there is no file
 	 * @throws TypeError when `author.id` is empty or longer than 128 characters, or `now` is not finite
 	 * @throws RangeError when `text` is longer than {@link MAX_MESSAGE_LENGTH} UTF-16 code units
 	 */
 	sendMessage(
 		author: { id: string; name: string },
 		text: string,
-		now: number = Date.now()
+		now: number = Date.now(),
+		file?: FileRef
 	): ChatMessage {
 		if (readId(author.id) === null) throw new TypeError('The author needs a profile id.');
 		if (readFinite(now) === null) throw new TypeError('The send time must be a finite number.');
 		const trimmed = text.trim();
-		if (trimmed === '') throw new Error('A chat message cannot be empty.');
+		if (trimmed === '' && !file) throw new Error('A chat message cannot be empty.');
 		if (trimmed.length > MAX_MESSAGE_LENGTH) {
 			throw new RangeError(
 				`A chat message can be at most ${MAX_MESSAGE_LENGTH} characters long (this one has ${trimmed.length}).`
@@ -137,7 +146,8 @@ export class RoomDoc {
 			authorId: author.id,
 			authorName: readName(author.name) ?? '',
 			text: trimmed,
-			sentAt: now
+			sentAt: now,
+			...(file ? { file: { ...file } } : {})
 		};
 		this.chat.push([message]);
 		return message;
@@ -240,6 +250,15 @@ export class RoomDoc {
 		for (const { name } of this.attendanceEvents()) if (name !== '') names.add(name);
 		for (const { authorName } of this.messages()) if (authorName !== '') names.add(authorName);
 		return [...names];
+	}
+
+	/** The files shared in the chat, by SHA-256 (the first message sharing each). */
+	files(): Map<string, FileRef> {
+		const files = new Map<string, FileRef>();
+		for (const { file } of this.messages()) {
+			if (file && !files.has(file.sha256)) files.set(file.sha256, file);
+		}
+		return files;
 	}
 
 	/**

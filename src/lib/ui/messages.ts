@@ -2,7 +2,11 @@
  * Every sentence Confer says about what happened, built from the codes the meeting, media and
  * relay layers report. One place for the words, so they can be translated.
  */
+import type { DownloadFailure } from '$lib/files/download';
+import type { AttachFailure } from '$lib/files/file-share.svelte';
+import { formatBytes } from '$lib/history/storage';
 import type { MediaDevice, MediaProblem } from '$lib/media/devices';
+import { MAX_FILE_SIZE } from '$lib/settings';
 import type { JoinError } from '$lib/meeting/meeting.svelte';
 import type { Notice } from '$lib/meeting/notices.svelte';
 import type { Announcement } from '$lib/meeting/participants';
@@ -137,4 +141,44 @@ export function presentText(names: readonly string[]): string {
 			? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
 			: `${names.slice(0, 2).join(', ')} and ${names.length - 2} others`;
 	return `${listed} are in this call`;
+}
+
+/** Why a file could not be attached, with what to do. */
+export function attachFailureText(reason: AttachFailure, name: string, size: number): string {
+	switch (reason) {
+		case 'too-big':
+			return `${name} is ${formatBytes(size)}; files in chat can be at most ${formatBytes(MAX_FILE_SIZE)}. Share a smaller file, or split it.`;
+		case 'space':
+			return `Not enough space on this device to share ${name}. Free some space, or delete old meetings on the Meetings page.`;
+		case 'unsupported':
+			return 'This browser cannot keep files for meetings, so it cannot share them. Try a recent Chrome, Edge, Firefox or Safari.';
+		case 'storage':
+			return `${name} could not be stored on this device to share it. Try again.`;
+	}
+}
+
+/** Why a file could not be received, with what to do. */
+export function downloadFailureText(reason: DownloadFailure, name: string, size: number): string {
+	switch (reason) {
+		case 'too-big':
+			return `${name} is ${formatBytes(size)}, more than this device accepts (${formatBytes(MAX_FILE_SIZE)}).`;
+		case 'space':
+			return `Not enough space on this device for ${name} (${formatBytes(size)}). Free some space, or delete old meetings on the Meetings page, then try again.`;
+		case 'verification':
+			return `${name} failed verification: what arrived does not match what was shared, so it was deleted. Try again; it will come from someone else if they have it.`;
+		case 'storage':
+			return `${name} could not be stored on this device. Try again.`;
+	}
+}
+
+/** "4.1 MB/s", for transfers. */
+export function speedText(bytesPerSecond: number): string {
+	return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+/** "about 12 s left", "about 3 min left", for transfers; '' when not known. */
+export function timeLeftText(bytesLeft: number, bytesPerSecond: number): string {
+	if (bytesPerSecond <= 0) return '';
+	const seconds = Math.ceil(bytesLeft / bytesPerSecond);
+	return seconds < 60 ? `${seconds} s left` : `about ${Math.ceil(seconds / 60)} min left`;
 }
