@@ -3,7 +3,7 @@
 // snapshot of `build/`, and the Chromium flags, context and page steps of the browser benches
 // (join.mjs, mesh.mjs). Nothing here runs on import: no processes, no signal handlers.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -385,4 +385,88 @@ export async function joinCall(page, name) {
 	await page.getByRole('textbox', { name: 'Your name' }).fill(name);
 	await page.getByRole('button', { name: 'Join now' }).click();
 	await page.getByRole('toolbar', { name: 'Call controls' }).waitFor();
+}
+
+/**
+ * Every process in /proc: its parent and its CPU so far (utime + stime + cutime + cstime, clock
+ * ticks; proc(5)). Processes that vanish while being read are left out.
+ * @returns {Map<number, { ppid: number, ticks: number }>}
+ */
+export function processTable() {
+	/** @type {Map<number, { ppid: number, ticks: number }>} */
+	const table = new Map();
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		let stat;
+		try {
+			stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+		} catch {
+			continue;
+		}
+		// Fields after the command name, which is in parentheses and may itself hold spaces or ')'.
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		// fields[0] is field 3 (state): ppid is field 4, utime…cstime fields 14–17.
+		const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+		table.set(Number(entry), { ppid: Number(fields[1]), ticks });
+	}
+	return table;
+}
+
+/**
+ * `root` and all its descendants in `table`.
+ * @param {Map<number, { ppid: number, ticks: number }>} table
+ * @param {number} root
+ * @returns {number[]}
+ */
+export function processTree(table, root) {
+	/** @type {Map<number, number[]>} */
+	const children = new Map();
+	for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+	const tree = [];
+	const queue = table.has(root) ? [root] : [];
+	while (queue.length > 0) {
+		const pid = /** @type {number} */ (queue.shift());
+		tree.push(pid);
+		queue.push(...(children.get(pid) ?? []));
+	}
+	return tree;
+}
+
+/**
+ * Sends SIGKILL to `root` and its descendants (a browser that would not close).
+ * @param {number} root
+ */
+export function killTree(root) {
+	for (const pid of processTree(processTable(), root).reverse()) {
+		try {
+			process.kill(pid, 'SIGKILL');
+		} catch {
+			// Already gone.
+		}
+	}
+}
+
+/** The machine's CPU so far (/proc/stat `cpu` line), clock ticks summed over all cores. */
+export function machineTicks() {
+	const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+	const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+		line.trim().split(/\s+/).slice(1).map(Number);
+	const busy = user + nice + system + irq + softirq + steal;
+	return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * CPU so far of the process tree of `root`, clock ticks.
+ * @param {number} root
+ */
+export function treeTicks(root) {
+	const table = processTable();
+	return processTree(table, root).reduce((sum, pid) => sum + (table.get(pid)?.ticks ?? 0), 0);
+}
+
+/** Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when getconf is missing). */
+export function clockTicks() {
+	const result = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+	const ticks = Number(result.stdout?.trim());
+	return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
 }

@@ -4,7 +4,7 @@
 #   bash tests/tools/e2e.sh [playwright test args…]   Playwright (tests/e2e)
 #   bash tests/tools/e2e.sh bench:join                tests/bench/join.mjs
 #   bash tests/tools/e2e.sh bench:mesh                tests/bench/mesh.mjs
-#   bash tests/tools/e2e.sh bench:files               tests/bench/files.mjs (also bench:history)
+#   bash tests/tools/e2e.sh bench:files               tests/bench/files.mjs (also bench:history, bench:record)
 #
 # Media fixtures (one camera colour and one tone per participant) are generated with ffmpeg into
 # tests/.media/ when missing. As root, the run happens in a new network namespace whose only
@@ -41,7 +41,7 @@ if [[ ! -s "$media/silent.wav" ]]; then
 fi
 
 case "${1:-}" in
-bench:join | bench:mesh | bench:history | bench:files)
+bench:join | bench:mesh | bench:history | bench:files | bench:record)
 	script="tests/bench/${1#bench:}.mjs"
 	shift
 	if [[ ! -f "$script" ]]; then

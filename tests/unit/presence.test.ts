@@ -13,7 +13,8 @@ const VALID: Presence = {
 	hand: 1_700_000_000_000,
 	reaction: { name: 'Clap', at: 1_700_000_001_000 },
 	notViewing: ['peer-2'],
-	files: ['abababababababababababababababababababababababababababababababab']
+	files: ['abababababababababababababababababababababababababababababababab'],
+	recording: { since: 1_700_000_002_000, paused: false }
 };
 
 describe('toPresence', () => {
@@ -29,14 +30,23 @@ describe('toPresence', () => {
 	});
 
 	it('reads the in-call fields leniently: absent or malformed means none', () => {
-		const { joinedAt: _j, hand: _h, reaction: _r, notViewing: _n, files: _f, ...older } = VALID;
+		const {
+			joinedAt: _j,
+			hand: _h,
+			reaction: _r,
+			notViewing: _n,
+			files: _f,
+			recording: _rec,
+			...older
+		} = VALID;
 		expect(toPresence(older)).toEqual({
 			...older,
 			joinedAt: null,
 			hand: null,
 			reaction: null,
 			notViewing: [],
-			files: []
+			files: [],
+			recording: null
 		});
 		expect(
 			toPresence({

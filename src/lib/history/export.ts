@@ -108,7 +108,7 @@ export function toMarkdown(meetings: MeetingExport[]): string {
  * A file name for an export: `confer-<title or code>-<date>.<ext>`, with only letters, digits and
  * dashes from the title.
  */
-export function exportFileName(what: string, ext: 'md' | 'json', now: number = Date.now()): string {
+export function exportFileName(what: string, ext: string, now: number = Date.now()): string {
 	const slug =
 		what
 			.normalize('NFD')

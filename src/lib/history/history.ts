@@ -6,6 +6,8 @@
 import * as Y from 'yjs';
 import { deviceFiles } from '$lib/files/device';
 import { OpfsFileStore } from '$lib/files/store';
+import { deleteRecordingsOf } from '$lib/recording/files';
+import { RecordingStore } from '$lib/recording/store';
 import type { Library, MeetingEntry } from '$lib/library/library';
 import { openPersistence, roomDbName } from '$lib/room/persistence';
 import { RoomDoc, type ChatMessage } from '$lib/room/room-doc';
@@ -70,7 +72,7 @@ export class MeetingOpenError extends Error {
 
 /**
  * Deletes meeting `code` from this device: its room document, its library entry, its search
- * entries and the files held for it that no other meeting shares.
+ * entries, its recordings and the files held for it that no other meeting shares.
  *
  * @throws MeetingOpenError when another tab keeps the room document open (nothing is deleted)
  */
@@ -81,6 +83,7 @@ export async function deleteMeeting(
 ): Promise<void> {
 	await deleteDatabase(roomDbName(code), code);
 	await deviceFiles()?.held.forgetRoom(code);
+	await deleteRecordingsOf(new RecordingStore(), code);
 	library.forget(code);
 	search.removeMeeting(code);
 }

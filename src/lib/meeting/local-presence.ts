@@ -74,6 +74,13 @@ export class LocalPresence {
 		this.#update({ notViewing: [...this.#hidden] });
 	}
 
+	/** Tells everyone the person is recording (and whether paused), or has stopped (null). */
+	setRecording(recording: { since: number; paused: boolean } | null) {
+		const now = this.#state.recording;
+		if (now?.since === recording?.since && now?.paused === recording?.paused) return;
+		this.#update({ recording });
+	}
+
 	/** The files shared in this meeting that this device holds and serves (SHA-256, hex). */
 	setFiles(hashes: Iterable<string>) {
 		const files = [...hashes].sort();

@@ -11,6 +11,8 @@ import { Mesh, newPeerIdentity, type PeerIdentity } from '$lib/media/mesh';
 import type { ResolvedRelay } from '$lib/relay/config';
 import { RelayConnection } from '$lib/relay/relay-connection.svelte';
 import { formatLink } from '$lib/room/link';
+import type { RecordSource } from '$lib/recording/compositor';
+import type { MeetingRecorder } from '$lib/recording/recorder';
 import { readPresence, type Reaction } from '$lib/room/presence';
 import {
 	MAX_MESSAGE_LENGTH,
@@ -75,6 +77,8 @@ export class Meeting {
 	call = $state.raw<CallSession | null>(null);
 	/** Files shared in the chat, while in the call. */
 	files = $state.raw<FileShare | null>(null);
+	/** This device's recording of the meeting: off, starting, on, paused, or being saved. */
+	recording = $state<'off' | 'starting' | 'on' | 'paused' | 'saving'>('off');
 	/** The chosen audio output device ('' = system default). */
 	speakerId = $state('');
 	/**
@@ -90,6 +94,7 @@ export class Meeting {
 	#mesh: Mesh | null = null;
 	#presence: LocalPresence | null = null;
 	#cleanup: (() => void)[] = [];
+	#recorder: MeetingRecorder | null = null;
 	#closing: Promise<void> = Promise.resolve();
 
 	constructor(code: string, secret: string, origin: string) {
@@ -231,7 +236,8 @@ export class Meeting {
 			hand: null,
 			reaction: null,
 			notViewing: [],
-			files: []
+			files: [],
+			recording: null
 		});
 		this.#presence = presence;
 		this.#cleanup.push(this.local.onSendingChange((media) => presence.setSending(media)));
@@ -327,6 +333,91 @@ export class Meeting {
 		return true;
 	}
 
+	/**
+	 * Starts recording the meeting on this device; everyone sees and hears that it is recorded.
+	 * Recording needs no network: it stays here, listed with the meeting.
+	 *
+	 * @returns false (with a notice saying why) when it could not start
+	 */
+	async startRecording(): Promise<boolean> {
+		if (this.recording !== 'off' || this.phase !== 'in-call') return false;
+		this.recording = 'starting';
+		const { MeetingRecorder, RecordingError } = await import('$lib/recording/recorder');
+		try {
+			this.#recorder = await MeetingRecorder.start({
+				code: this.code,
+				title: this.#sync?.room.title ?? '',
+				sources: () => this.#recordSources(),
+				audio: () => this.#recordAudio(),
+				onProblem: (problem) => {
+					this.notices.add(problem === 'space' ? 'recording-space-stopped' : 'recording-failed');
+					void this.stopRecording();
+				}
+			});
+		} catch (error) {
+			this.recording = 'off';
+			const reason = error instanceof RecordingError ? error.reason : 'failed';
+			this.notices.add(
+				reason === 'space'
+					? 'recording-no-space'
+					: reason === 'unsupported'
+						? 'recording-unsupported'
+						: 'recording-failed'
+			);
+			return false;
+		}
+		if (this.phase !== 'in-call') {
+			void this.#recorder.stop();
+			this.#recorder = null;
+			return false;
+		}
+		this.recording = 'on';
+		this.#presence?.setRecording({ since: this.#recorder.meta.startedAt, paused: false });
+		return true;
+	}
+
+	/** Pauses or resumes the recording (everyone sees it paused). */
+	setRecordingPaused(paused: boolean): void {
+		const recorder = this.#recorder;
+		if (!recorder || (this.recording !== 'on' && this.recording !== 'paused')) return;
+		if (paused) recorder.pause();
+		else recorder.resume();
+		this.recording = paused ? 'paused' : 'on';
+		this.#presence?.setRecording({ since: recorder.meta.startedAt, paused });
+	}
+
+	/** Stops the recording and saves it on this device (it is then listed with the meeting). */
+	async stopRecording(): Promise<void> {
+		const recorder = this.#recorder;
+		if (!recorder) return;
+		this.#recorder = null;
+		this.#presence?.setRecording(null);
+		this.recording = 'saving';
+		await recorder.stop();
+		this.recording = 'off';
+	}
+
+	/** Who the recording shows: everyone in the call, as the tiles show them. */
+	#recordSources(): RecordSource[] {
+		return (this.call?.participants ?? []).map((p) => ({
+			key: p.id,
+			name: p.self ? this.name : p.name,
+			color: p.color,
+			stream: p.self ? (this.local.screen ?? this.local.camera) : p.stream,
+			cam: p.media.cam,
+			screen: p.media.screen
+		}));
+	}
+
+	/** What the recording hears: everyone else's audio and this person's microphone. */
+	#recordAudio(): MediaStreamTrack[] {
+		const tracks = this.local.outgoing.getAudioTracks();
+		for (const p of this.call?.participants ?? []) {
+			if (!p.self && p.stream) tracks.push(...p.stream.getAudioTracks());
+		}
+		return tracks;
+	}
+
 	/** Mutes or unmutes the microphone (presence follows). */
 	async toggleMic() {
 		await this.local.setMic(!this.local.micOn);
@@ -412,6 +503,8 @@ export class Meeting {
 	async #teardown() {
 		this.#scope.close();
 		this.#scope = new Scope();
+		// Saved as it stops; if the page goes away first, the next start recovers it.
+		if (this.#recorder) void this.stopRecording();
 		this.#presence?.leave();
 		this.#presence = null;
 		this.call?.destroy();

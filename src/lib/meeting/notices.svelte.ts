@@ -9,6 +9,8 @@
  * - `video-full-joined`: joined with audio only, because the room is full for video.
  * - `message-too-long`: a chat message over the length limit was not sent.
  * - `copy-failed`: the meeting link could not be copied; the notice shows it (`detail`).
+ * - `recording-no-space`, `recording-unsupported`, `recording-failed`: recording could not start.
+ * - `recording-space-stopped`: recording stopped because the device is nearly full (kept).
  */
 export type NoticeCode =
 	| 'call-refused'
@@ -17,7 +19,11 @@ export type NoticeCode =
 	| 'video-full'
 	| 'video-full-joined'
 	| 'message-too-long'
-	| 'copy-failed';
+	| 'copy-failed'
+	| 'recording-no-space'
+	| 'recording-unsupported'
+	| 'recording-failed'
+	| 'recording-space-stopped';
 
 /** A notice on screen. */
 export interface Notice {
@@ -37,7 +43,9 @@ const STICKY = new Set<NoticeCode>([
 	'call-refused',
 	'server-refused',
 	'browser-incompatible',
-	'copy-failed'
+	'copy-failed',
+	'recording-failed',
+	'recording-space-stopped'
 ]);
 
 let nextId = 1;

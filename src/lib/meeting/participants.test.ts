@@ -15,6 +15,7 @@ function presence(name: string, joinedAt: number | null, extra: Partial<Presence
 		reaction: null,
 		notViewing: [],
 		files: [],
+		recording: null,
 		...extra
 	};
 }

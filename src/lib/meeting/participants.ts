@@ -24,6 +24,8 @@ export interface Participant {
 	notViewing: string[];
 	/** When they joined (ms since the epoch), if known. */
 	joinedAt: number | null;
+	/** Set while they record the meeting. */
+	recording: Presence['recording'];
 	/** Their media (for yourself: your camera or screen). */
 	stream: MediaStream | null;
 	/** The call's state; null for yourself. */
@@ -65,6 +67,7 @@ export function toParticipants(
 			reaction: p.reaction,
 			notViewing: p.notViewing,
 			joinedAt: p.joinedAt,
+			recording: p.recording,
 			stream: info?.stream ?? null,
 			connection: self ? null : (info?.connection ?? 'connecting')
 		});
@@ -75,7 +78,16 @@ export function toParticipants(
 
 /** Something about the room worth announcing; `ui/messages.ts` says it in words. */
 export type Announcement =
-	| { kind: 'joined' | 'left' | 'raised-hand' | 'lowered-hand'; name: string }
+	| {
+			kind:
+				| 'joined'
+				| 'left'
+				| 'raised-hand'
+				| 'lowered-hand'
+				| 'started-recording'
+				| 'stopped-recording';
+			name: string;
+	  }
 	| { kind: 'hand-auto-lowered' };
 
 /**
@@ -91,12 +103,22 @@ export function describeChanges(before: Participant[], after: Participant[]): An
 		const was = previous.get(p.id);
 		previous.delete(p.id);
 		if (p.self) continue;
-		if (!was) changes.push({ kind: 'joined', name: p.name });
-		else if (p.hand !== null && was.hand === null)
-			changes.push({ kind: 'raised-hand', name: p.name });
+		if (!was) {
+			changes.push({ kind: 'joined', name: p.name });
+			if (p.recording) changes.push({ kind: 'started-recording', name: p.name });
+			continue;
+		}
+		if (p.recording && !was.recording) changes.push({ kind: 'started-recording', name: p.name });
+		else if (!p.recording && was.recording)
+			changes.push({ kind: 'stopped-recording', name: p.name });
+		if (p.hand !== null && was.hand === null) changes.push({ kind: 'raised-hand', name: p.name });
 		else if (p.hand === null && was.hand !== null)
 			changes.push({ kind: 'lowered-hand', name: p.name });
 	}
-	for (const p of previous.values()) if (!p.self) changes.push({ kind: 'left', name: p.name });
+	for (const p of previous.values()) {
+		if (p.self) continue;
+		changes.push({ kind: 'left', name: p.name });
+		if (p.recording) changes.push({ kind: 'stopped-recording', name: p.name });
+	}
 	return changes;
 }

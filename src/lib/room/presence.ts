@@ -32,6 +32,8 @@ export type Presence = {
 	notViewing: string[];
 	/** SHA-256 (hex) of the files shared in this meeting that this participant holds and serves */
 	files: string[];
+	/** set while this participant records the meeting: since when (ms since the epoch), paused or not */
+	recording: { since: number; paused: boolean } | null;
 };
 
 /** The reactions a participant can send, by accessible name. */
@@ -92,7 +94,8 @@ export function toPresence(state: unknown): Presence | null {
 			? state.files
 					.slice(0, MAX_FILES)
 					.filter((sha): sha is string => typeof sha === 'string' && SHA256_HEX.test(sha))
-			: []
+			: [],
+		recording: readRecording(state.recording)
 	};
 }
 
@@ -102,6 +105,12 @@ function readReaction(value: unknown): Presence['reaction'] {
 	const name = REACTIONS.find((r) => r === value.name);
 	const at = readFinite(value.at);
 	return name && at !== null ? { name, at } : null;
+}
+
+function readRecording(value: unknown): Presence['recording'] {
+	if (!isRecord(value)) return null;
+	const since = readFinite(value.since);
+	return since === null ? null : { since, paused: value.paused === true };
 }
 
 /**

@@ -20,3 +20,14 @@ export function describeDuration(ms: number): string {
 	const hours = Math.floor(minutes / 60);
 	return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }
+
+/** A length of media as a clock shows it: "0:08", "12:05", "1:02:03". */
+export function clockDuration(ms: number): string {
+	const total = Math.round(ms / 1000);
+	const seconds = String(total % 60).padStart(2, '0');
+	const minutes = Math.floor(total / 60) % 60;
+	const hours = Math.floor(total / 3600);
+	return hours > 0
+		? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}`
+		: `${minutes}:${seconds}`;
+}

@@ -14,6 +14,7 @@ function person(id: number, extra: Partial<Participant> = {}): Participant {
 		hand: null,
 		reaction: null,
 		notViewing: [],
+		recording: null,
 		joinedAt: id,
 		stream: null,
 		connection: 'connected',

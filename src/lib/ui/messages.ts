@@ -29,6 +29,14 @@ export function noticeText({ code, detail }: Notice): string {
 			return `A message can be at most ${detail} characters long. Shorten it, or send it in parts.`;
 		case 'copy-failed':
 			return `Copy this link to invite people: ${detail}`;
+		case 'recording-no-space':
+			return 'Not enough free space on this device to record. Free some space, or delete old meetings or recordings on the Meetings page.';
+		case 'recording-unsupported':
+			return 'This browser cannot record meetings. Try a recent Chrome, Edge, Firefox or Safari.';
+		case 'recording-failed':
+			return 'The recording failed. What was recorded so far is kept with this meeting on the Meetings page.';
+		case 'recording-space-stopped':
+			return 'Recording stopped because this device is nearly out of space. What was recorded is kept with this meeting on the Meetings page.';
 	}
 }
 
@@ -124,6 +132,10 @@ export function announcementText(announcements: readonly Announcement[]): string
 					return `${a.name} lowered their hand`;
 				case 'hand-auto-lowered':
 					return 'Your hand was lowered because you are speaking';
+				case 'started-recording':
+					return `${a.name} is recording this meeting`;
+				case 'stopped-recording':
+					return `${a.name} stopped recording`;
 			}
 		})
 		.join('. ');
