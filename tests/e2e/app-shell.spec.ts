@@ -1,11 +1,6 @@
 // The app as an installable, accessible product: offline shell, axe scans, TURN through coturn.
 import { expect, test } from '@playwright/test';
-import {
-	formatViolations,
-	launchParticipant,
-	seriousViolations,
-	type Participant
-} from './support/index.js';
+import { formatViolations, seriousViolations } from './support/index.js';
 import {
 	expectVideoColor,
 	join,
@@ -13,19 +8,11 @@ import {
 	recordPeerConnections,
 	selectedCandidateTypes,
 	sendChat,
-	startTurnRelay
+	startTurnRelay,
+	perTest
 } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function person(opts: Parameters<typeof launchParticipant>[0]): Promise<Participant> {
-	const p = await launchParticipant(opts);
-	cleanup.push(() => p.close());
-	return p;
-}
+const { cleanup, person } = perTest();
 
 test('after the service worker is ready, home opens offline and lists recent meetings', async () => {
 	const alice = await person({ video: 'red', tone: 440 });

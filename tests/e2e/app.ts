@@ -1,13 +1,34 @@
 // Driving Confer through its UI contract: the ARIA roles and accessible names of its controls.
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import {
 	dominantColor,
+	launchParticipant,
 	presentsFrames,
 	startCoturn,
 	startRelay,
 	videoColor,
-	type ColorName
+	type ColorName,
+	type Participant,
+	type ParticipantOptions
 } from './support/index.js';
+
+/**
+ * Clean-up for the tests of one spec file; call it once at the top. Steps pushed onto `cleanup`
+ * run after each test, last first; `person` launches a participant (its own Chromium process)
+ * that is closed then.
+ */
+export function perTest() {
+	const cleanup: (() => Promise<void>)[] = [];
+	test.afterEach(async () => {
+		for (const fn of cleanup.splice(0).reverse()) await fn();
+	});
+	async function person(opts: ParticipantOptions = {}): Promise<Participant> {
+		const p = await launchParticipant(opts);
+		cleanup.push(() => p.close());
+		return p;
+	}
+	return { cleanup, person };
+}
 
 /** Home → "New meeting": returns the meeting link (with its secret) from the address bar. */
 export async function newMeeting(page: Page): Promise<string> {

@@ -7,24 +7,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import {
-	formatViolations,
-	launchParticipant,
-	seriousViolations,
-	type Participant
-} from './support/index.js';
-import { chatLog, join, newMeeting } from './app.js';
+import { formatViolations, seriousViolations } from './support/index.js';
+import { chatLog, join, newMeeting, perTest } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function person(opts: Parameters<typeof launchParticipant>[0]): Promise<Participant> {
-	const p = await launchParticipant(opts);
-	cleanup.push(() => p.close());
-	return p;
-}
+const { cleanup, person } = perTest();
 
 /** A file of `size` random bytes in a temporary directory; returns its path and SHA-256. */
 async function randomFile(name: string, size: number): Promise<{ path: string; sha256: string }> {

@@ -2,24 +2,10 @@
 // backup and restore, delete — offline included.
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import {
-	formatViolations,
-	launchParticipant,
-	seriousViolations,
-	type Participant
-} from './support/index.js';
-import { join, newMeeting, sendChat } from './app.js';
+import { formatViolations, seriousViolations } from './support/index.js';
+import { join, newMeeting, perTest, sendChat } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function person(opts: Parameters<typeof launchParticipant>[0]): Promise<Participant> {
-	const p = await launchParticipant(opts);
-	cleanup.push(() => p.close());
-	return p;
-}
+const { person } = perTest();
 
 /** A meeting of one, with `messages` said in it, left again. Returns its code. */
 async function meetingWith(page: Page, title: string, messages: string[]): Promise<string> {

@@ -3,7 +3,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
 	formatViolations,
-	launchParticipant,
 	seriousViolations,
 	startRelay,
 	type Participant,
@@ -18,17 +17,15 @@ import {
 	sendChat,
 	startTurnRelay,
 	tile,
-	tileMenu
+	tileMenu,
+	perTest
 } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const { cleanup, person: launch } = perTest();
 
+/** A participant whose RTCPeerConnections are recorded (`recordPeerConnections`). */
 async function person(opts: ParticipantOptions): Promise<Participant> {
-	const p = await launchParticipant(opts);
-	cleanup.push(() => p.close());
+	const p = await launch(opts);
 	await recordPeerConnections(p.page);
 	return p;
 }

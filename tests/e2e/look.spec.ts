@@ -3,13 +3,9 @@
 // they go with the test's results.
 import { expect, test } from '@playwright/test';
 import { formatViolations, launchParticipant, seriousViolations } from './support/index.js';
-import { expectVideoColor, join, newMeeting, sendChat } from './app.js';
+import { expectVideoColor, join, newMeeting, sendChat, perTest } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
+const { cleanup } = perTest();
 const SIZES = {
 	laptop: { width: 1280, height: 800 },
 	phone: { width: 390, height: 844 }

@@ -5,19 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { launchParticipant, type Participant } from './support/index.js';
-import { expectVideoColor, join, newMeeting } from './app.js';
+import { expectVideoColor, join, newMeeting, perTest } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function person(opts: Parameters<typeof launchParticipant>[0]): Promise<Participant> {
-	const p = await launchParticipant(opts);
-	cleanup.push(() => p.close());
-	return p;
-}
+const { cleanup, person } = perTest();
 
 async function tempDir(): Promise<string> {
 	const dir = await mkdtemp(joinPath(tmpdir(), 'confer-recording-'));

@@ -1,14 +1,7 @@
 // Meetings that always connect, notice who left, and survive losing the relay: real browsers on a
 // loaded 2-core machine, each in its own Chromium process.
 import { expect, test, type Page } from '@playwright/test';
-import {
-	launchParticipant,
-	launchParticipantsInOneBrowser,
-	startRelay,
-	type Participant,
-	type ParticipantOptions,
-	type Relay
-} from './support/index.js';
+import { launchParticipantsInOneBrowser, startRelay, type Relay } from './support/index.js';
 import {
 	chatLog,
 	expectVideoColor,
@@ -18,19 +11,11 @@ import {
 	newMeeting,
 	sendChat,
 	tile,
+	perTest,
 	watchFirstFrames
 } from './app.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-test.afterEach(async () => {
-	for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function person(opts: ParticipantOptions = {}): Promise<Participant> {
-	const p = await launchParticipant(opts);
-	cleanup.push(() => p.close());
-	return p;
-}
+const { cleanup, person } = perTest();
 
 /** A relay of this test's own (it gets killed), stopped after the test. */
 async function ownRelay(port?: number): Promise<Relay> {
