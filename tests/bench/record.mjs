@@ -58,12 +58,13 @@ async function scenario(size, origin, dir) {
 	addCleanup(() => aliceServer.close());
 	const pid = /** @type {number} */ (aliceServer.process().pid);
 	const aliceBrowser = await chromium.connect(aliceServer.wsEndpoint());
-	const others = await chromium.launch({
+	const othersServer = await chromium.launchServer({
 		executablePath: CHROMIUM,
 		headless: true,
 		args: participantArgs({ bench: BENCH, tone: 880, video: 'blue' })
 	});
-	addCleanup(() => others.close());
+	addCleanup(() => othersServer.close());
+	const others = await chromium.connect(othersServer.wsEndpoint());
 	/** @type {string[]} */
 	const errors = [];
 	const alice = await (
@@ -110,7 +111,7 @@ async function scenario(size, origin, dir) {
 	await item.waitFor({ timeout: 60_000 });
 	const downloading = alice.waitForEvent('download');
 	await item.getByRole('button', { name: 'Download' }).click();
-	const path = join(dir, `recording-${size}.webm`);
+	const path = join(dir, `recording-${size}`);
 	await (await downloading).saveAs(path);
 	const probe = JSON.parse(
 		execFileSync(
@@ -125,7 +126,7 @@ async function scenario(size, origin, dir) {
 	const duration = Number(probe.format.duration);
 	const frames = Number(probe.streams[0].nb_read_frames);
 	await aliceServer.close();
-	await others.close();
+	await othersServer.close();
 	return {
 		size,
 		without,

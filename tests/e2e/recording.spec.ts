@@ -28,9 +28,18 @@ async function startRecording(page: Page) {
 	);
 }
 
-/** Opens the meeting's page in the history and downloads its recording number `index`. */
+/**
+ * Opens the meeting's page in the history (through the Meetings list, which counts its recordings,
+ * when the recording is not a recovered one) and downloads its first recording.
+ */
 async function downloadRecording(page: Page, code: string, dir: string, recovered = false) {
-	await page.goto(`/meetings/${code}`);
+	if (recovered) {
+		await page.goto(`/meetings/${code}`);
+	} else {
+		await page.goto('/meetings');
+		const entry = page.getByRole('link', { name: /· 1 recording/ });
+		await entry.click();
+	}
 	const list = page.getByRole('region', { name: 'Recordings' });
 	const item = list.getByRole('listitem').first();
 	await expect(item).toBeVisible({ timeout: 30_000 });

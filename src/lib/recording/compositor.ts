@@ -1,28 +1,133 @@
-import { compositeLayout, RECORDING_HEIGHT, RECORDING_WIDTH, type Rect } from './layout';
+import { RECORDING_HEIGHT, RECORDING_WIDTH } from './layout';
+import { FramePace } from './pace';
+import { paintComposite, type Tile } from './paint';
 
 /** One participant as the recording shows them. */
-export type RecordSource = {
-	/** stable key (the participant id) */
-	key: number;
-	name: string;
-	/** avatar colour, shown when their camera is off */
-	color: string;
+export type RecordSource = Tile & {
 	/** their media (camera or screen); null when none arrived */
 	stream: MediaStream | null;
-	cam: boolean;
-	screen: boolean;
 };
 
-/** Frames per second of the recording. */
-export const RECORDING_FPS = 30;
+/** Messages from the page to the compositor's worker (`compositor.worker.ts`). */
+export type CompositorMessage =
+	| { type: 'start'; writable: WritableStream<VideoFrame> }
+	| { type: 'tiles'; tiles: Tile[] }
+	| { type: 'video'; key: number; readable: ReadableStream<VideoFrame> }
+	| { type: 'drop'; key: number }
+	| { type: 'stop' };
+
+/** The composite of the call, as one video track. */
+export interface Compositor {
+	/** the recording's video: 1280×720 at up to 30 frames per second */
+	readonly track: MediaStreamTrack;
+	/** Stops composing and releases every video; the track ends. */
+	destroy(): void;
+}
+
+/** How often the page tells the compositor who is in the call (ms). */
+const SYNC_MS = 250;
 
 /**
- * Draws the call into a 1280×720 canvas at {@link RECORDING_FPS}: each participant's video in the
- * layout of `layout.ts`, with their name; a shared screen large and letterboxed; a camera that is
- * off as the avatar colour and initial. Its `track` is the recording's video. The drawing is
- * driven by a worker's timer, so a recording in a background tab keeps its frame rate.
+ * Composes the call into one picture (ARCHITECTURE.md, "Recording"): in a worker where the browser
+ * can hand video frames to one (`MediaStreamTrackProcessor`, `MediaStreamTrackGenerator` and
+ * OffscreenCanvas, as in Chromium), otherwise on the page with a canvas. Either way the frame rate
+ * follows {@link FramePace}: 30 fps, lowered while frames are late.
+ *
+ * @param sources who is in the call now; read several times a second
  */
-export class Compositor {
+export function createCompositor(sources: () => RecordSource[]): Compositor {
+	const worker =
+		typeof MediaStreamTrackProcessor === 'function' &&
+		typeof MediaStreamTrackGenerator === 'function' &&
+		typeof OffscreenCanvas === 'function' &&
+		typeof VideoFrame === 'function';
+	if (worker) {
+		try {
+			return new WorkerCompositor(sources);
+		} catch {
+			// Falls back to the page below.
+		}
+	}
+	return new CanvasCompositor(sources);
+}
+
+/** The live video track of a source, or null. */
+function videoOf(source: RecordSource): MediaStreamTrack | null {
+	const track = source.stream?.getVideoTracks()[0];
+	return track && track.readyState === 'live' ? track : null;
+}
+
+function tileOf({ key, name, color, cam, screen }: RecordSource): Tile {
+	return { key, name, color, cam, screen };
+}
+
+/** The compositor in a worker: the page only hands over each video's frames and who is in the call. */
+class WorkerCompositor implements Compositor {
+	readonly track: MediaStreamTrack;
+	#worker: Worker;
+	#sources: () => RecordSource[];
+	/** The track whose frames the worker reads, by tile key. */
+	#tracks = new Map<number, string>();
+	#tiles = '';
+	#timer: ReturnType<typeof setInterval>;
+
+	constructor(sources: () => RecordSource[]) {
+		this.#sources = sources;
+		const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+		this.track = generator;
+		this.#worker = new Worker(new URL('./compositor.worker.ts', import.meta.url), {
+			type: 'module'
+		});
+		this.#post({ type: 'start', writable: generator.writable }, [generator.writable]);
+		this.#sync();
+		this.#timer = setInterval(() => this.#sync(), SYNC_MS);
+	}
+
+	destroy(): void {
+		clearInterval(this.#timer);
+		this.#post({ type: 'stop' });
+		// Give the worker a moment to close its frames before it goes.
+		const worker = this.#worker;
+		setTimeout(() => worker.terminate(), 1_000);
+		this.track.stop();
+	}
+
+	#post(message: CompositorMessage, transfer: Transferable[] = []) {
+		this.#worker.postMessage(message, transfer);
+	}
+
+	#sync() {
+		const sources = this.#sources();
+		const tiles = sources.map(tileOf);
+		const serialized = JSON.stringify(tiles);
+		if (serialized !== this.#tiles) {
+			this.#tiles = serialized;
+			this.#post({ type: 'tiles', tiles });
+		}
+		const keep = new Set<number>();
+		for (const source of sources) {
+			const track = videoOf(source);
+			if (!track) continue;
+			keep.add(source.key);
+			if (this.#tracks.get(source.key) === track.id) continue;
+			this.#tracks.set(source.key, track.id);
+			const { readable } = new MediaStreamTrackProcessor({ track, maxBufferSize: 1 });
+			this.#post({ type: 'video', key: source.key, readable }, [readable]);
+		}
+		for (const key of this.#tracks.keys()) {
+			if (keep.has(key)) continue;
+			this.#tracks.delete(key);
+			this.#post({ type: 'drop', key });
+		}
+	}
+}
+
+/**
+ * The compositor on the page, for browsers that cannot hand frames to a worker: the videos play
+ * in muted `<video>` elements, drawn into a canvas whose `captureStream` is the track. A worker's
+ * timer drives the drawing, so a recording in a background tab keeps its frame rate.
+ */
+class CanvasCompositor implements Compositor {
 	readonly canvas = document.createElement('canvas');
 	readonly track: MediaStreamTrack;
 	#context: CanvasRenderingContext2D;
@@ -34,51 +139,57 @@ export class Compositor {
 	 */
 	#shelf = document.createElement('div');
 	#ticker: Worker | null = null;
-	#fallback: ReturnType<typeof setInterval> | undefined;
+	#fallback: ReturnType<typeof setTimeout> | undefined;
+	#pace = new FramePace(performance.now());
+	#due = performance.now();
 
-	/** @param sources who is in the call now; read at every frame */
 	constructor(sources: () => RecordSource[]) {
 		this.#sources = sources;
 		this.canvas.width = RECORDING_WIDTH;
 		this.canvas.height = RECORDING_HEIGHT;
 		this.#context = this.canvas.getContext('2d', { alpha: false }) as CanvasRenderingContext2D;
-		this.track = this.canvas.captureStream(RECORDING_FPS).getVideoTracks()[0] as MediaStreamTrack;
+		this.track = this.canvas.captureStream().getVideoTracks()[0] as MediaStreamTrack;
 		this.#shelf.setAttribute('aria-hidden', 'true');
 		this.#shelf.style.cssText =
 			'position:fixed;left:0;top:0;width:1px;height:1px;overflow:hidden;opacity:0.01;pointer-events:none';
 		document.body.append(this.#shelf);
 		try {
 			this.#ticker = new Worker(new URL('./ticker.worker.ts', import.meta.url), { type: 'module' });
-			this.#ticker.onmessage = () => this.draw();
-			this.#ticker.postMessage({ fps: RECORDING_FPS });
+			this.#ticker.onmessage = () => this.#tick();
 		} catch {
-			this.#fallback = setInterval(() => this.draw(), 1000 / RECORDING_FPS);
+			this.#ticker = null;
 		}
-		this.draw();
+		this.#tick();
 	}
 
-	/** Draws one frame of the call as it is now. */
-	draw(): void {
-		const context = this.#context;
-		const sources = this.#sources();
-		this.#syncVideos(sources);
-		context.fillStyle = '#101418';
-		context.fillRect(0, 0, RECORDING_WIDTH, RECORDING_HEIGHT);
-		const rects = compositeLayout(sources);
-		sources.forEach((source, i) => this.#drawTile(source, rects[i] as Rect));
-	}
-
-	/** Stops drawing and releases the videos; the track ends. */
 	destroy(): void {
 		this.#ticker?.terminate();
-		clearInterval(this.#fallback);
+		clearTimeout(this.#fallback);
 		for (const { video } of this.#videos.values()) video.srcObject = null;
 		this.#videos.clear();
 		this.#shelf.remove();
 		this.track.stop();
 	}
 
-	/** One muted `<video>` per participant's stream, not in the page: the canvas reads from it. */
+	/** Draws a frame, then asks for the next one when the pace says it is due. */
+	#tick() {
+		const now = performance.now();
+		const sources = this.#sources();
+		this.#syncVideos(sources);
+		paintComposite(this.#context, sources, (key) => {
+			const video = this.#videos.get(key)?.video;
+			return video && video.readyState >= 2
+				? { image: video, width: video.videoWidth, height: video.videoHeight }
+				: null;
+		});
+		this.#pace.record(now - this.#due, performance.now() - now, performance.now());
+		this.#due = Math.max(this.#due + this.#pace.interval, performance.now());
+		const wait = this.#due - performance.now();
+		if (this.#ticker) this.#ticker.postMessage(wait);
+		else this.#fallback = setTimeout(() => this.#tick(), wait);
+	}
+
+	/** One muted `<video>` per participant's stream, on the shelf: the canvas reads from it. */
 	#syncVideos(sources: RecordSource[]) {
 		const keep = new Set<number>();
 		for (const { key, stream } of sources) {
@@ -102,66 +213,5 @@ export class Compositor {
 			video.remove();
 			this.#videos.delete(key);
 		}
-	}
-
-	#drawTile(source: RecordSource, rect: Rect) {
-		const context = this.#context;
-		const video = this.#videos.get(source.key)?.video;
-		const showsVideo =
-			(source.cam || source.screen) && video && video.readyState >= 2 && video.videoWidth > 0;
-		context.save();
-		context.beginPath();
-		context.roundRect(rect.x, rect.y, rect.width, rect.height, 8);
-		context.clip();
-		context.fillStyle = '#1f262d';
-		context.fillRect(rect.x, rect.y, rect.width, rect.height);
-		if (showsVideo && video) {
-			// A screen is letterboxed (nothing cut off); a camera fills its tile.
-			const scale = (source.screen ? Math.min : Math.max)(
-				rect.width / video.videoWidth,
-				rect.height / video.videoHeight
-			);
-			const width = video.videoWidth * scale;
-			const height = video.videoHeight * scale;
-			context.drawImage(
-				video,
-				rect.x + (rect.width - width) / 2,
-				rect.y + (rect.height - height) / 2,
-				width,
-				height
-			);
-		} else {
-			const radius = Math.min(rect.width, rect.height) / 5;
-			context.fillStyle = source.color;
-			context.beginPath();
-			context.arc(rect.x + rect.width / 2, rect.y + rect.height / 2, radius, 0, 2 * Math.PI);
-			context.fill();
-			context.fillStyle = '#ffffff';
-			context.font = `600 ${Math.round(radius)}px system-ui, sans-serif`;
-			context.textAlign = 'center';
-			context.textBaseline = 'middle';
-			context.fillText(
-				(source.name.trim()[0] ?? '?').toUpperCase(),
-				rect.x + rect.width / 2,
-				rect.y + rect.height / 2
-			);
-		}
-		// The name, bottom left, on a dark band so it reads over any picture.
-		const size = Math.max(12, Math.round(rect.height / 14));
-		context.font = `600 ${size}px system-ui, sans-serif`;
-		context.textAlign = 'left';
-		context.textBaseline = 'alphabetic';
-		const label = source.screen ? `${source.name} (screen)` : source.name;
-		const width = Math.min(context.measureText(label).width + size, rect.width - 16);
-		context.fillStyle = 'rgba(0, 0, 0, 0.6)';
-		context.fillRect(rect.x + 8, rect.y + rect.height - size * 1.8 - 8, width, size * 1.8);
-		context.fillStyle = '#ffffff';
-		context.fillText(
-			label,
-			rect.x + 8 + size / 2,
-			rect.y + rect.height - size * 0.6 - 8,
-			width - size
-		);
-		context.restore();
 	}
 }

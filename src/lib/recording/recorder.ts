@@ -1,5 +1,5 @@
 import { randomId } from '$lib/room/random';
-import { Compositor, type RecordSource } from './compositor';
+import { createCompositor, type Compositor, type RecordSource } from './compositor';
 import { deleteRecording, recordingLock } from './files';
 import { finalizeRecording } from './finalize';
 import { AudioMixer } from './mixer';
@@ -27,10 +27,17 @@ const TIMESLICE_MS = 1_000;
 const VIDEO_BITS_PER_SECOND = 2_500_000;
 const AUDIO_BITS_PER_SECOND = 128_000;
 
-/** Containers in order of preference: MP4 where MediaRecorder makes it, else WebM. */
+/**
+ * What MediaRecorder records into, in order of preference, and the container of the finished file
+ * (`ext`). Every second's output must stay readable after a crash, so streaming containers come
+ * first: Matroska with H.264 (cheaper to encode than VP8 in Chromium's software encoders; remuxed
+ * into MP4 when finished), then WebM with VP8. MP4 straight from MediaRecorder is the last resort
+ * (Safari has nothing else).
+ */
 const FORMATS: readonly { mimeType: string; ext: 'mp4' | 'webm' }[] = [
-	{ mimeType: 'video/mp4;codecs=avc1.42E01F,mp4a.40.2', ext: 'mp4' },
+	{ mimeType: 'video/x-matroska;codecs=avc1,opus', ext: 'mp4' },
 	{ mimeType: 'video/webm;codecs=vp8,opus', ext: 'webm' },
+	{ mimeType: 'video/mp4;codecs=avc1.42E01F,mp4a.40.2', ext: 'mp4' },
 	{ mimeType: 'video/webm', ext: 'webm' }
 ];
 
@@ -50,7 +57,7 @@ async function freeSpace(): Promise<number | null> {
 
 /**
  * Records the meeting on this device (ARCHITECTURE.md, "Recording"): the call composed into one
- * picture ({@link Compositor}) and everyone's audio mixed ({@link AudioMixer}), encoded by
+ * picture ({@link createCompositor}) and everyone's audio mixed ({@link AudioMixer}), encoded by
  * MediaRecorder. Every second's output is stored at once ({@link RecordingStore}); stopping turns it
  * into one seekable file. While it records, this tab holds a Web Lock named after it, so another
  * tab can tell a live recording from one cut short by a crash.
@@ -82,7 +89,7 @@ export class MeetingRecorder {
 		this.#audio = audio;
 		this.#release = release;
 		this.#onProblem = onProblem;
-		this.#compositor = new Compositor(sources);
+		this.#compositor = createCompositor(sources);
 		this.#mixer = new AudioMixer();
 		this.#mixer.setTracks(audio());
 		this.#media = new MediaRecorder(new MediaStream([this.#compositor.track, this.#mixer.track]), {
