@@ -23,6 +23,13 @@ const PRECACHE = new Set([...build, ...files, SHELL]);
  */
 const OPTIONAL = new Set(['/_app/env.js']);
 
+/**
+ * The background-effects model (about 6 MB), fetched the first time a person picks an effect and
+ * kept from then on, across app versions: its path names the package version, so it never changes.
+ */
+const MODEL = /^\/mediapipe\/[^/]+@[^/]+\//;
+const MODEL_CACHE = 'confer-models';
+
 /** Live relay endpoints: never answered from a cache (ICE credentials expire, sockets are live). */
 const LIVE = /^\/(?:config\.json$|yjs(?:\/|$)|peerjs\/|healthz$|metrics$)/;
 
@@ -41,7 +48,7 @@ sw.addEventListener('activate', (event) => {
 	event.waitUntil(
 		(async () => {
 			for (const key of await caches.keys()) {
-				if (key !== CACHE) await caches.delete(key);
+				if (key !== CACHE && key !== MODEL_CACHE) await caches.delete(key);
 			}
 			await sw.clients.claim();
 		})()
@@ -62,6 +69,8 @@ sw.addEventListener('fetch', (event) => {
 		event.respondWith(navigate(request));
 	} else if (PRECACHE.has(url.pathname) || OPTIONAL.has(url.pathname)) {
 		event.respondWith(cacheFirst(request, url.pathname));
+	} else if (MODEL.test(url.pathname)) {
+		event.respondWith(keep(request));
 	}
 });
 
@@ -83,4 +92,14 @@ async function navigate(request: Request): Promise<Response> {
 async function cacheFirst(request: Request, pathname: string): Promise<Response> {
 	const cached = await caches.match(pathname, { cacheName: CACHE });
 	return cached ?? fetch(request);
+}
+
+/** Answers from the model cache, or fetches and keeps a complete (200) response. */
+async function keep(request: Request): Promise<Response> {
+	const cache = await caches.open(MODEL_CACHE);
+	const cached = await cache.match(request);
+	if (cached) return cached;
+	const response = await fetch(request);
+	if (response.status === 200) await cache.put(request, response.clone());
+	return response;
 }

@@ -34,9 +34,12 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
 	'.mp4': 'video/mp4'
 };
 
-/** SvelteKit's content-hashed build output: safe to cache for a year. */
-const IMMUTABLE_PREFIX = '/_app/immutable/';
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+/**
+ * SvelteKit's content-hashed build output, and model files under a versioned path
+ * (`/mediapipe/<package>@<version>/`): safe to cache for a year.
+ */
+const IMMUTABLE = /^\/(?:_app\/immutable\/|mediapipe\/[^/]+@[^/]+\/)/;
+const IMMUTABLE_CACHING = 'public, max-age=31536000, immutable';
 /** Everything else (index.html, service-worker.js, manifest, icons) is revalidated on each use. */
 const REVALIDATE = 'no-cache';
 
@@ -156,7 +159,7 @@ export class StaticSite {
 		}
 		res.setHeader('ETag', tag);
 		res.setHeader('Last-Modified', file.mtime.toUTCString());
-		res.setHeader('Cache-Control', pathname.startsWith(IMMUTABLE_PREFIX) ? IMMUTABLE : REVALIDATE);
+		res.setHeader('Cache-Control', IMMUTABLE.test(pathname) ? IMMUTABLE_CACHING : REVALIDATE);
 		if (isFresh(req, tag, file)) {
 			res.writeHead(304).end();
 			return;

@@ -27,6 +27,8 @@ export const FIXTURE_FILES: Record<string, string> = {
 	'_app/immutable/entry/start.abc123.js': 'export const start = 1;',
 	'_app/immutable/assets/app.css': 'body{}',
 	'_app/immutable/assets/mod.wasm': '\0asm',
+	'mediapipe/model@1.2.3/model_bin.wasm': '\0asm',
+	'mediapipe/unversioned/model.js': 'self.model = 1;',
 	'icons/icon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
 	'.env': 'SECRET=1'
 };

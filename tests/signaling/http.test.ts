@@ -66,6 +66,13 @@ describe('HTTP', () => {
 				'application/wasm',
 				'public, max-age=31536000, immutable'
 			],
+			// Model files under a versioned path never change either.
+			[
+				'/mediapipe/model@1.2.3/model_bin.wasm',
+				'application/wasm',
+				'public, max-age=31536000, immutable'
+			],
+			['/mediapipe/unversioned/model.js', 'text/javascript; charset=utf-8', 'no-cache'],
 			['/service-worker.js', 'text/javascript; charset=utf-8', 'no-cache'],
 			['/manifest.webmanifest', 'application/manifest+json; charset=utf-8', 'no-cache'],
 			['/_app/version.json', 'application/json; charset=utf-8', 'no-cache'],

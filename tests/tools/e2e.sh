@@ -4,7 +4,8 @@
 #   bash tests/tools/e2e.sh [playwright test args…]   Playwright (tests/e2e)
 #   bash tests/tools/e2e.sh bench:join                tests/bench/join.mjs
 #   bash tests/tools/e2e.sh bench:mesh                tests/bench/mesh.mjs
-#   bash tests/tools/e2e.sh bench:files               tests/bench/files.mjs (also bench:history, bench:record)
+#   bash tests/tools/e2e.sh bench:files               tests/bench/files.mjs (also bench:history, bench:record,
+#                                                     bench:effects)
 #
 # Media fixtures (one camera colour and one tone per participant) are generated with ffmpeg into
 # tests/.media/ when missing. As root, the run happens in a new network namespace whose only
@@ -27,6 +28,20 @@ for colour in red:0xFF0000 green:0x00FF00 blue:0x0000FF yellow:0xFFFF00; do
 		mv "$media/$name.y4m.tmp.y4m" "$media/$name.y4m"
 	fi
 done
+# A sharp black-and-white checkerboard (16-pixel squares) at 640×480 and 30 fps: the camera of the
+# background-effects test and benchmark, whose blur shows as lost high-frequency energy.
+if [[ ! -s "$media/checkerboard.y4m" ]]; then
+	ffmpeg -nostdin -loglevel error -y -f lavfi \
+		-i "nullsrc=s=640x480:r=30,geq=lum='if(mod(floor(X/16)+floor(Y/16)\,2)\,235\,16)':cb=128:cr=128" \
+		-t 2 -pix_fmt yuv420p "$media/checkerboard.tmp.y4m"
+	mv "$media/checkerboard.tmp.y4m" "$media/checkerboard.y4m"
+fi
+# A solid green picture to upload as a background image.
+if [[ ! -s "$media/green.png" ]]; then
+	ffmpeg -nostdin -loglevel error -y -f lavfi -i "color=c=0x00FF00:s=320x180" -frames:v 1 \
+		"$media/green.tmp.png"
+	mv "$media/green.tmp.png" "$media/green.png"
+fi
 for hz in 440 660 880 1100; do
 	if [[ ! -s "$media/tone-$hz.wav" ]]; then
 		ffmpeg -nostdin -loglevel error -y -f lavfi -i "sine=frequency=$hz:sample_rate=48000" \
@@ -41,7 +56,7 @@ if [[ ! -s "$media/silent.wav" ]]; then
 fi
 
 case "${1:-}" in
-bench:join | bench:mesh | bench:history | bench:files | bench:record)
+bench:join | bench:mesh | bench:history | bench:files | bench:record | bench:effects)
 	script="tests/bench/${1#bench:}.mjs"
 	shift
 	if [[ ! -f "$script" ]]; then

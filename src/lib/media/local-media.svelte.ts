@@ -9,6 +9,7 @@ import {
 	type MediaDevice,
 	type MediaProblem
 } from './devices';
+import { BackgroundEffects } from '$lib/effects/background.svelte';
 import type { CaptureProfile } from './adaptation';
 import { watchLevel } from './level-meter';
 
@@ -40,7 +41,9 @@ export type SendingListener = (state: SendingState) => void;
  * `enabled = false`) or a silent placeholder, and the screen, the camera or a black placeholder.
  * Turning the camera off releases it (its light goes out). Every change of what is sent (a toggle,
  * the browser's own "Stop sharing" bar, a device that fails or is unplugged) is announced through
- * {@link onSendingChange}, so presence never goes stale.
+ * {@link onSendingChange}, so presence never goes stale. With a background effect chosen
+ * ({@link effects}), the camera's frames go through it before the preview, the self tile and every
+ * call; the screen never does.
  */
 export class LocalMedia {
 	micOn = $state(true);
@@ -58,13 +61,20 @@ export class LocalMedia {
 	devices = $state.raw<DeviceLists>({ cameras: [], microphones: [], speakers: [] });
 	cameraId = $state<string | undefined>();
 	micId = $state<string | undefined>();
-	/** The camera alone, for the preview and the self tile; null when the camera is off. */
+	/**
+	 * The camera alone (with its background effect), for the preview and the self tile; null when
+	 * the camera is off.
+	 */
 	camera = $state.raw<MediaStream | null>(null);
+	/** Background blur or replacement of the camera. */
+	readonly effects = new BackgroundEffects((track) => this.#onEffectOutput(track));
 	/** The screen capture, while sharing. */
 	screen = $state.raw<MediaStream | null>(null);
 
 	#micTrack: MediaStreamTrack | null = null;
 	#camTrack: MediaStreamTrack | null = null;
+	/** What is shown and sent for the camera: the effect's output, or the camera itself. */
+	#camOut: MediaStreamTrack | null = null;
 	#screenTrack: MediaStreamTrack | null = null;
 	#silent: MediaStreamTrack | null = null;
 	#blank: MediaStreamTrack | null = null;
@@ -138,7 +148,7 @@ export class LocalMedia {
 
 	/** The track to send for video: the screen, the camera, or black. */
 	get videoTrack(): MediaStreamTrack {
-		return this.#screenTrack ?? this.#camTrack ?? (this.#blank ??= blankVideoTrack());
+		return this.#screenTrack ?? this.#camOut ?? (this.#blank ??= blankVideoTrack());
 	}
 
 	/** The stream handed to every call: always one audio and one video track. */
@@ -163,10 +173,12 @@ export class LocalMedia {
 		} else {
 			const previous = this.#camTrack;
 			this.#camTrack = null;
+			this.#camOut = this.effects.setSource(null);
 			this.camera = null;
 			this.#announce();
 			await this.#emitVideo();
 			previous?.stop();
+			this.effects.release();
 		}
 	}
 
@@ -274,10 +286,26 @@ export class LocalMedia {
 			track?.stop();
 		}
 		this.#micTrack = this.#camTrack = this.#screenTrack = this.#silent = this.#blank = null;
+		this.#camOut = this.effects.setSource(null);
+		this.effects.release();
 		this.#outgoing = null;
 		this.camera = this.screen = null;
 		this.sharing = false;
 		this.#announced = null;
+	}
+
+	/** Releases the devices and the background effects' worker (the page is going away). */
+	dispose() {
+		this.stop();
+		this.effects.dispose();
+	}
+
+	/** The background effect's output became ready, or went: show and send it in the camera's place. */
+	async #onEffectOutput(track: MediaStreamTrack) {
+		if (!this.#camTrack) return;
+		this.#camOut = track;
+		this.camera = new MediaStream([track]);
+		await this.#emitVideo();
 	}
 
 	async #openMic() {
@@ -338,11 +366,13 @@ export class LocalMedia {
 		const previous = this.#camTrack;
 		this.#camTrack = track;
 		this.cameraId = track.getSettings().deviceId ?? this.cameraId;
-		this.camera = new MediaStream([track]);
+		this.#camOut = this.effects.setSource(track) ?? track;
+		this.camera = new MediaStream([this.#camOut]);
 		this.#onEnded(track, 'camera');
 		this.#announce();
 		await this.#emitVideo();
 		previous?.stop();
+		this.effects.release();
 	}
 
 	/**
@@ -352,9 +382,10 @@ export class LocalMedia {
 		track.addEventListener('ended', () => {
 			if (device === 'camera' && this.#camTrack === track) {
 				this.#camTrack = null;
+				this.#camOut = this.effects.setSource(null);
 				this.camera = null;
 				this.camOn = false;
-				void this.#emitVideo();
+				void this.#emitVideo().then(() => this.effects.release());
 			} else if (device === 'microphone' && this.#micTrack === track) {
 				this.#micTrack = null;
 				this.micOn = false;

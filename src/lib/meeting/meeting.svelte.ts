@@ -493,7 +493,10 @@ export class Meeting {
 	destroy() {
 		if (this.phase === 'in-call' || this.phase === 'joining') this.leave();
 		else this.#closing = this.#teardown();
-		void this.#closing.then(() => this.#library?.destroy());
+		void this.#closing.then(() => {
+			this.#library?.destroy();
+			this.local.dispose();
+		});
 	}
 
 	/**

@@ -20,6 +20,7 @@ import {
 } from './paint';
 import {
 	blendOverlay,
+	copyPixels,
 	createI420,
 	drawPlanes,
 	evenRect,
@@ -57,22 +58,6 @@ const hex = (color: string) =>
 	);
 const background = hex(BACKGROUND);
 const tileBackground = hex(TILE_BACKGROUND);
-
-/** Copies a frame's pixels out in a format `drawPlanes` reads, then lets the frame go. */
-async function copyPixels(frame: VideoFrame, spare: Planes | undefined): Promise<Planes> {
-	const native = frame.format === 'I420' || frame.format === 'I420A' || frame.format === 'NV12';
-	const options: VideoFrameCopyToOptions = native ? {} : { format: 'RGBA' };
-	const size = frame.allocationSize(options);
-	const data = spare && spare.data.byteLength === size ? spare.data : new Uint8Array(size);
-	const layout = await frame.copyTo(data, options);
-	return {
-		format: native ? (frame.format === 'NV12' ? 'NV12' : 'I420') : 'RGBA',
-		width: frame.visibleRect?.width ?? frame.codedWidth,
-		height: frame.visibleRect?.height ?? frame.codedHeight,
-		data,
-		layout
-	};
-}
 
 /** Keeps the pixels of `key`'s latest frame until the stream ends or is replaced. */
 async function read(key: number, readable: ReadableStream<VideoFrame>) {

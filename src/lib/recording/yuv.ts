@@ -93,6 +93,25 @@ export type Planes = {
 };
 
 /**
+ * Copies a frame's pixels out in a format {@link drawPlanes} reads, into `spare` when it has the
+ * right size. The caller still closes the frame.
+ */
+export async function copyPixels(frame: VideoFrame, spare: Planes | undefined): Promise<Planes> {
+	const native = frame.format === 'I420' || frame.format === 'I420A' || frame.format === 'NV12';
+	const options: VideoFrameCopyToOptions = native ? {} : { format: 'RGBA' };
+	const size = frame.allocationSize(options);
+	const data = spare && spare.data.byteLength === size ? spare.data : new Uint8Array(size);
+	const layout = await frame.copyTo(data, options);
+	return {
+		format: native ? (frame.format === 'NV12' ? 'NV12' : 'I420') : 'RGBA',
+		width: frame.visibleRect?.width ?? frame.codedWidth,
+		height: frame.visibleRect?.height ?? frame.codedHeight,
+		data,
+		layout
+	};
+}
+
+/**
  * Where a picture of `width`×`height` goes in `rect`: scaled to cover it and cropped at the
  * centre (`cover`, for cameras), or scaled to fit inside it and centred (`contain`, for screens).
  *

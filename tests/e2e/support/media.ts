@@ -46,6 +46,50 @@ export async function videoColor(video: Locator, timeoutMs = 10_000): Promise<Rg
 }
 
 /**
+ * High-frequency energy of the frame a `<video>` shows now: the variance of the 4-neighbour
+ * Laplacian of its luma (BT.601 weights), at the video's own size. A sharp picture (edges, text)
+ * scores high; a blurred or flat one near 0. Waits like {@link videoColor}.
+ * @throws Error when the element is not a `<video>` or no frame arrives within `timeoutMs`.
+ */
+export async function videoSharpness(video: Locator, timeoutMs = 10_000): Promise<number> {
+	return video.evaluate(async (element, timeout) => {
+		if (!(element instanceof HTMLVideoElement)) throw new Error('videoSharpness: not a <video>');
+		const deadline = performance.now() + timeout;
+		while (element.videoWidth === 0 || element.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) {
+			if (performance.now() > deadline) throw new Error('videoSharpness: no video frame arrived');
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		const width = element.videoWidth;
+		const height = element.videoHeight;
+		const canvas = document.createElement('canvas');
+		canvas.width = width;
+		canvas.height = height;
+		const context = canvas.getContext('2d', { willReadFrequently: true });
+		if (!context) throw new Error('videoSharpness: no 2D canvas context');
+		context.drawImage(element, 0, 0);
+		const { data } = context.getImageData(0, 0, width, height);
+		const luma = new Float32Array(width * height);
+		for (let i = 0; i < luma.length; i++) {
+			luma[i] = 0.299 * data[i * 4]! + 0.587 * data[i * 4 + 1]! + 0.114 * data[i * 4 + 2]!;
+		}
+		let sum = 0;
+		let squares = 0;
+		let count = 0;
+		for (let y = 1; y < height - 1; y++) {
+			for (let x = 1; x < width - 1; x++) {
+				const at = y * width + x;
+				const value =
+					4 * luma[at]! - luma[at - 1]! - luma[at + 1]! - luma[at - width]! - luma[at + width]!;
+				sum += value;
+				squares += value * value;
+				count++;
+			}
+		}
+		return squares / count - (sum / count) ** 2;
+	}, timeoutMs);
+}
+
+/**
  * Whether a `<video>` presents a new frame within `timeoutMs` (`requestVideoFrameCallback`, which
  * fires only for frames actually composited): live video, not a frozen or empty element.
  */

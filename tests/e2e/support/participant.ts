@@ -5,13 +5,16 @@ import { fileURLToPath } from 'node:url';
 /** Colours of the fake-camera fixtures (solid 320x240 frames at 15 fps, looped by Chromium). */
 export type CameraColor = 'red' | 'green' | 'blue' | 'yellow';
 
+/** Fake-camera fixtures: a solid colour, or a sharp 640×480 black-and-white checkerboard at 30 fps. */
+export type CameraFixture = CameraColor | 'checkerboard';
+
 /** Frequencies (Hz) of the fake-microphone sine fixtures, or a silent microphone. */
 export type Tone = 440 | 660 | 880 | 1100 | 'silent';
 
 /** Options for {@link launchParticipant}. */
 export interface ParticipantOptions {
 	/** Fake camera fed from `tests/.media/<video>.y4m`; omitted: Chromium's built-in test pattern. */
-	video?: CameraColor;
+	video?: CameraFixture;
 	/** Fake microphone fed from `tests/.media/tone-<tone>.wav` (or `silent.wav`); omitted: Chromium's beep. */
 	tone?: Tone;
 	/** Number of fake cameras, microphones and speakers offered (Chromium's `device-count`). */
