@@ -47,7 +47,8 @@ export async function videoColor(video: Locator, timeoutMs = 10_000): Promise<Rg
 
 /**
  * High-frequency energy of the frame a `<video>` shows now: the variance of the 4-neighbour
- * Laplacian of its luma (BT.601 weights), at the video's own size. A sharp picture (edges, text)
+ * Laplacian of its luma (BT.601 weights), drawn 320 pixels wide whatever the size it arrives at
+ * (the sender's encoder may scale it), so that values compare. A sharp picture (edges, text)
  * scores high; a blurred or flat one near 0. Waits like {@link videoColor}.
  * @throws Error when the element is not a `<video>` or no frame arrives within `timeoutMs`.
  */
@@ -59,14 +60,14 @@ export async function videoSharpness(video: Locator, timeoutMs = 10_000): Promis
 			if (performance.now() > deadline) throw new Error('videoSharpness: no video frame arrived');
 			await new Promise((resolve) => setTimeout(resolve, 50));
 		}
-		const width = element.videoWidth;
-		const height = element.videoHeight;
+		const width = 320;
+		const height = Math.round((320 * element.videoHeight) / element.videoWidth);
 		const canvas = document.createElement('canvas');
 		canvas.width = width;
 		canvas.height = height;
 		const context = canvas.getContext('2d', { willReadFrequently: true });
 		if (!context) throw new Error('videoSharpness: no 2D canvas context');
-		context.drawImage(element, 0, 0);
+		context.drawImage(element, 0, 0, width, height);
 		const { data } = context.getImageData(0, 0, width, height);
 		const luma = new Float32Array(width * height);
 		for (let i = 0; i < luma.length; i++) {
