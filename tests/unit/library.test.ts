@@ -51,6 +51,34 @@ describe('Library', () => {
 		await other.destroy();
 	});
 
+	it('keeps scheduled meetings across reopen, leaves out cancelled ones and refuses bad ones', async () => {
+		const name = freshName();
+		const library = await Library.open(name);
+		const meeting = {
+			code: 'abc-defg-hij',
+			link: 'https://confer.example/abc-defg-hij#k=AAAAAAAAAAAAAAAAAAAAAA',
+			uid: 'abc-defg-hij@confer',
+			sequence: 0,
+			title: 'Planning',
+			description: '',
+			date: '2026-12-01',
+			time: '15:00',
+			timeZone: 'Europe/Berlin',
+			durationMin: 30,
+			repeat: 'weekly' as const,
+			remind: true,
+			cancelled: false
+		};
+		library.saveScheduled(meeting);
+		library.saveScheduled({ ...meeting, code: 'xyz-abcd-efg', cancelled: true });
+		expect(() => library.saveScheduled({ ...meeting, time: '25:00' })).toThrow(TypeError);
+		await library.destroy();
+		const reopened = await Library.open(name);
+		expect(reopened.scheduled()).toEqual([meeting]);
+		expect(reopened.scheduledMeeting('xyz-abcd-efg')?.cancelled).toBe(true);
+		await reopened.destroy();
+	});
+
 	it('rejects names longer than 80 characters', async () => {
 		const library = await Library.open(freshName());
 		expect(() => library.setName('n'.repeat(81))).toThrow(RangeError);

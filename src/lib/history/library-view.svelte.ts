@@ -1,4 +1,5 @@
 import { Library, type MeetingEntry } from '$lib/library/library';
+import type { ScheduledMeeting } from '$lib/schedule/schedule';
 
 /**
  * A page's live view of the library: opened on {@link start}, the meeting list kept current
@@ -7,6 +8,8 @@ import { Library, type MeetingEntry } from '$lib/library/library';
 export class LibraryView {
 	library = $state.raw<Library | null>(null);
 	meetings = $state.raw<MeetingEntry[]>([]);
+	/** Scheduled meetings that are not cancelled (past ones included: the page sorts them out). */
+	scheduled = $state.raw<ScheduledMeeting[]>([]);
 	/** false until the library has loaded (the page can tell "none yet" from "loading") */
 	ready = $state(false);
 
@@ -17,9 +20,13 @@ export class LibraryView {
 		void Library.open().then((opened) => {
 			if (gone) return opened.destroy();
 			this.library = opened;
-			this.meetings = opened.meetings();
+			const show = () => {
+				this.meetings = opened.meetings();
+				this.scheduled = opened.scheduled();
+			};
+			show();
 			this.ready = true;
-			stop = opened.onChange(() => (this.meetings = opened.meetings()));
+			stop = opened.onChange(show);
 		});
 		return () => {
 			gone = true;

@@ -4,6 +4,7 @@ import { isMeetingCode } from '$lib/room/link';
 import { openPersistence } from '$lib/room/persistence';
 import { randomId } from '$lib/room/random';
 import { isRecord, MAX_NAME_LENGTH, readFinite, readId, readName } from '$lib/room/sanitize';
+import { REPEATS, scheduleProblem, type ScheduledMeeting } from '$lib/schedule/schedule';
 import { randomProfileColor } from './palette';
 
 /** IndexedDB database of the person's own data (ARCHITECTURE.md, "Link and keys"). */
@@ -84,6 +85,21 @@ function readMeeting(value: unknown): MeetingEntry | null {
 	};
 }
 
+/** Reads a stored scheduled meeting; null if it is not one. */
+function readScheduled(value: unknown): ScheduledMeeting | null {
+	if (!isRecord(value)) return null;
+	const v = value as Partial<ScheduledMeeting>;
+	const strings = [v.code, v.link, v.uid, v.title, v.description, v.date, v.time, v.timeZone];
+	if (!strings.every((item) => typeof item === 'string')) return null;
+	if (typeof v.remind !== 'boolean' || typeof v.cancelled !== 'boolean') return null;
+	const sequence = readFinite(v.sequence);
+	const durationMin = readFinite(v.durationMin);
+	if (sequence === null || durationMin === null || !REPEATS.includes(v.repeat as never))
+		return null;
+	const entry = { ...(v as ScheduledMeeting), sequence, durationMin };
+	return isMeetingCode(entry.code) && scheduleProblem(entry) === null ? entry : null;
+}
+
 /**
  * The person's own data, kept only on this device: profile, device settings and meeting history, in
  * one Yjs document saved by y-indexeddb in the IndexedDB database `confer-library`.
@@ -108,6 +124,7 @@ export class Library {
 	readonly #profile: Y.Map<unknown>;
 	readonly #settings: Y.Map<unknown>;
 	readonly #meetings: Y.Map<unknown>;
+	readonly #scheduled: Y.Map<unknown>;
 	/** code → when this session joined it (ms since the epoch); in memory, per page */
 	readonly #joinedAt = new Map<string, number>();
 
@@ -123,6 +140,7 @@ export class Library {
 		this.#profile = doc.getMap('profile');
 		this.#settings = doc.getMap('settings');
 		this.#meetings = doc.getMap('meetings');
+		this.#scheduled = doc.getMap('scheduled');
 	}
 
 	/**
@@ -342,6 +360,27 @@ export class Library {
 			if (entry !== null) entries.push(entry);
 		}
 		return entries.sort((a, b) => b.lastJoinedAt - a.lastJoinedAt || (a.code < b.code ? -1 : 1));
+	}
+
+	/** Stores a scheduled meeting (new, or edited: the caller raises its `sequence`). */
+	saveScheduled(meeting: ScheduledMeeting): void {
+		if (readScheduled(meeting) === null) throw new TypeError('Not a valid scheduled meeting.');
+		this.#scheduled.set(meeting.code, { ...meeting });
+	}
+
+	/** The scheduled meeting with `code`, cancelled ones included; null when there is none. */
+	scheduledMeeting(code: string): ScheduledMeeting | null {
+		return readScheduled(this.#scheduled.get(code));
+	}
+
+	/** Every scheduled meeting that is not cancelled, in no particular order. */
+	scheduled(): ScheduledMeeting[] {
+		const entries: ScheduledMeeting[] = [];
+		for (const value of this.#scheduled.values()) {
+			const entry = readScheduled(value);
+			if (entry !== null && !entry.cancelled) entries.push(entry);
+		}
+		return entries;
 	}
 
 	/**

@@ -21,6 +21,7 @@ import {
 	type RoomDoc
 } from '$lib/room/room-doc';
 import { RoomSync } from '$lib/room/room-sync';
+import type { Schedule } from '$lib/schedule/schedule';
 import { CallSession } from './call-session.svelte';
 import { LocalPresence } from './local-presence';
 import { Notices } from './notices.svelte';
@@ -69,6 +70,11 @@ export class Meeting {
 	messages = $state.raw<ChatMessage[]>([]);
 	/** The meeting's title (from the room document), or its code. */
 	title = $state('');
+	/**
+	 * When the meeting is scheduled, and its title: from the invitation link, or from this
+	 * device's Upcoming list; null when it was not scheduled.
+	 */
+	schedule = $state.raw<Schedule | null>(null);
 	/** Why the last attempt to join failed; null when it did not. */
 	error = $state<JoinError | null>(null);
 	/** The relay's config and whether it answers (the prejoin screen says when it does not). */
@@ -97,11 +103,13 @@ export class Meeting {
 	#recorder: MeetingRecorder | null = null;
 	#closing: Promise<void> = Promise.resolve();
 
-	constructor(code: string, secret: string, origin: string) {
+	/** @param schedule what the invitation link says of the meeting's time and title */
+	constructor(code: string, secret: string, origin: string, schedule: Schedule | null = null) {
 		this.code = code;
 		this.secret = secret;
 		this.link = formatLink(origin, code, secret);
 		this.title = code;
+		this.schedule = schedule;
 	}
 
 	/**
@@ -137,6 +145,7 @@ export class Meeting {
 			loadCertificate()
 		]);
 		this.#library = library;
+		this.schedule = library.scheduledMeeting(this.code) ?? this.schedule;
 		scope.own(sync, (s) => s.destroy());
 		this.#sync = sync;
 		const room = sync.room;
@@ -265,6 +274,8 @@ export class Meeting {
 		this.#cleanup.push(() => removeEventListener('online', online));
 
 		sync.room.initMeta();
+		// A scheduled meeting's title reaches everyone through the room document.
+		if (!sync.room.title && this.schedule?.title) sync.room.title = this.schedule.title;
 		sync.room.recordAttendance(profile.id, name, 'join');
 		library.recordJoin({ code: this.code, link: this.link, title: sync.room.title || undefined });
 		this.#record(sync.room);
