@@ -1,5 +1,12 @@
 import { ObservableV2 } from 'lib0/observable';
-import type { DataConnection, MediaConnection, Peer, PeerError, PeerOptions } from 'peerjs';
+import {
+	Peer as PeerJs,
+	type DataConnection,
+	type MediaConnection,
+	type Peer,
+	type PeerError,
+	type PeerOptions
+} from 'peerjs';
 import type { ResolvedRelay } from '$lib/relay/config';
 import { CallLink, LINK_TIMING, offerSdp, type LinkState, type LinkTiming } from './call-link';
 import { sdpMatchesFingerprint } from './sdp';
@@ -111,7 +118,10 @@ export class Mesh extends ObservableV2<MeshEvents> {
 	 * @param options.certificate this device's DTLS certificate (its fingerprint is announced).
 	 * @param options.identity the PeerJS id and token to use (reuse after a reload).
 	 * @param options.outgoing returns the stream to send (one audio and one video track).
-	 * @param options.loadPeer loads PeerJS's `Peer` (default: `import('peerjs')`).
+	 * @param options.loadPeer loads PeerJS's `Peer` (default: the bundled one). PeerJS is part of the
+	 *   meeting page's own code, not loaded on demand: a chunk that failed to load while the relay
+	 *   was away would fail again for the life of the page (browsers remember a failed dynamic
+	 *   import), and the person could never join a call.
 	 * @param options.timing call link deadlines and back-off (default {@link LINK_TIMING}).
 	 * @param options.random random numbers in [0, 1) for back-off jitter.
 	 */
@@ -129,14 +139,9 @@ export class Mesh extends ObservableV2<MeshEvents> {
 		this.#certificate = options.certificate;
 		this.#identity = options.identity;
 		this.#outgoing = options.outgoing;
-		this.#loadPeer = options.loadPeer ?? (async () => (await import('peerjs')).Peer);
+		this.#loadPeer = options.loadPeer ?? (async () => PeerJs);
 		this.#timing = options.timing ?? LINK_TIMING;
 		this.#random = options.random ?? Math.random;
-	}
-
-	/** Starts loading PeerJS ahead of joining, so registration at the relay starts at once. */
-	static preload(): void {
-		void import('peerjs');
 	}
 
 	/** Our current PeerJS identity (it changes when the relay says our id is taken). */

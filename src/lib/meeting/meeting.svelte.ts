@@ -119,7 +119,6 @@ export class Meeting {
 	 */
 	async prepare() {
 		const scope = this.#scope;
-		Mesh.preload();
 		this.#prepared ??= this.#prepareRoom(scope);
 		this.#prepared.catch(() => undefined);
 		const library = await this.#prepared.then((p) => p.library).catch(() => null);
