@@ -58,6 +58,11 @@ export interface RelayConfig {
 	allowedOrigins: string[] | null;
 	/** Take the client address from the last `X-Forwarded-For` entry (`TRUST_PROXY`). */
 	trustProxy: boolean;
+	/**
+	 * Redis shared by a cluster of relays (`REDIS_URL`, `redis://` or `rediss://`); null: this relay
+	 * works alone, with nothing else to install.
+	 */
+	redisUrl: string | null;
 	limits: RelayLimits;
 }
 
@@ -191,8 +196,25 @@ export function loadConfig(env: Env): RelayConfig {
 		roomVideoCap: readInteger(env, 'ROOM_VIDEO_CAP', 12, 1, 1000),
 		allowedOrigins: readOrigins(env),
 		trustProxy: readBoolean(env, 'TRUST_PROXY'),
+		redisUrl: readRedisUrl(env),
 		limits
 	};
+}
+
+/** `REDIS_URL`, checked: a `redis:` or `rediss:` URL, or null when unset. */
+function readRedisUrl(env: Env): string | null {
+	const value = env.REDIS_URL?.trim();
+	if (!value) return null;
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		throw new ConfigError(`REDIS_URL must be a URL like redis://127.0.0.1:6379, not "${value}"`);
+	}
+	if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+		throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, not "${url.protocol}"`);
+	}
+	return value;
 }
 
 /**

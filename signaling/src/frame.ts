@@ -29,3 +29,9 @@ export function encodeTextFrame(text: string | Uint8Array, tail = ''): Buffer {
 	if (tail !== '') frame.write(tail, headerLength + textLength, 'utf8');
 	return frame;
 }
+
+/** The payload of a frame made by {@link encodeTextFrame} (a view, not a copy). */
+export function framePayload(frame: Buffer): Buffer {
+	const marker = (frame[1] ?? 0) & 0x7f;
+	return frame.subarray(marker < 126 ? 2 : marker === 126 ? 4 : 10);
+}

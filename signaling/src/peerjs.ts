@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData } from 'ws';
+import { LocalBus, LocalPeerRegistry, type Bus, type PeerRegistry } from './backplane.js';
 import type { RelayLimits } from './config.js';
 import { CloseCode, type Connection } from './connection.js';
-import { encodeTextFrame } from './frame.js';
+import { encodeTextFrame, framePayload } from './frame.js';
 import { PEERJS_KEY } from './ice.js';
 import { stringifyOrNull, type JsonObject } from './json.js';
 import type { RelayStats } from './stats.js';
@@ -63,6 +64,38 @@ interface PeerQueue {
 	timer: NodeJS.Timeout;
 }
 
+/** Bus channel of one relay: messages forwarded to its peers, and ids it must let go. */
+const relayChannel = (relayId: string) => `confer:peerjs:relay:{${relayId}}`;
+/** Bus channel every relay listens on: an id just registered somewhere (queued messages follow it). */
+const ARRIVALS = 'confer:peerjs:arrivals';
+/** Bus messages, by first byte: a frame for a peer, an id moved away, an id arrived. */
+const BUS_FORWARD = 0x46; // 'F' src \n dst \n frame payload
+const BUS_DETACH = 0x44; // 'D' id \n token
+const BUS_ARRIVED = 0x52; // 'R' relay \n id
+
+function busMessage(kind: number, ...parts: (string | Buffer)[]): Buffer {
+	const chunks: Buffer[] = [Buffer.from([kind])];
+	parts.forEach((part, i) => {
+		if (i > 0) chunks.push(Buffer.from('\n'));
+		chunks.push(typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
+	});
+	return Buffer.concat(chunks);
+}
+
+/** Splits a bus message's body after its first byte into `count` parts (the last may hold `\n`). */
+function busParts(body: Buffer, count: number): Buffer[] {
+	const parts: Buffer[] = [];
+	let start = 1;
+	for (let i = 1; i < count; i++) {
+		const end = body.indexOf(0x0a, start);
+		if (end === -1) return [];
+		parts.push(body.subarray(start, end));
+		start = end + 1;
+	}
+	parts.push(body.subarray(start));
+	return parts;
+}
+
 function isPeerId(value: unknown): value is string {
 	return typeof value === 'string' && value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
 }
@@ -85,16 +118,32 @@ export class PeerjsHub {
 	readonly #limits: RelayLimits;
 	readonly #stats: RelayStats;
 	readonly #aliveCheck: NodeJS.Timeout;
+	readonly #bus: Bus;
+	readonly #registry: PeerRegistry;
 	#queuedMessages = 0;
 	#queuedBytes = 0;
 
-	/** Starts the liveness check, which runs at least every 5 s. */
-	constructor(stats: RelayStats, limits: RelayLimits) {
+	/**
+	 * Starts the liveness check, which runs at least every 5 s (and renews this relay's claims in
+	 * the registry).
+	 * @param bus how messages reach peers on other relays (default: none, one process)
+	 * @param registry which ids are taken, cluster-wide (default: this process's)
+	 */
+	constructor(
+		stats: RelayStats,
+		limits: RelayLimits,
+		bus: Bus = new LocalBus(),
+		registry: PeerRegistry = new LocalPeerRegistry()
+	) {
 		this.#stats = stats;
 		this.#limits = limits;
+		this.#bus = bus;
+		this.#registry = registry;
 		const interval = Math.max(50, Math.min(5000, limits.peerjsAliveTimeoutMs / 4));
 		this.#aliveCheck = setInterval(() => this.#dropSilent(), interval);
 		this.#aliveCheck.unref();
+		bus.subscribe(relayChannel(bus.relayId), (body) => this.#onRelayMessage(body));
+		bus.subscribe(ARRIVALS, (body) => this.#onArrival(body));
 	}
 
 	/** Registered ids. */
@@ -134,14 +183,25 @@ export class PeerjsHub {
 			this.#refuse(conn, 'invalid_id', PeerjsError.invalidId);
 			return;
 		}
-		let peer = this.#peers.get(id);
-		if (peer !== undefined && peer.token !== token) {
+		void this.#register(conn, id, token);
+	}
+
+	/** Claims `id` in the registry, then registers or re-attaches it here. */
+	async #register(conn: Connection, id: string, token: string): Promise<void> {
+		const claim = await this.#registry.claim(id, token);
+		if (!conn.open) {
+			if (claim.result !== 'taken' && !this.#peers.has(id)) this.#registry.release(id, token);
+			return;
+		}
+		if (claim.result === 'taken') {
 			conn.sendFrame(ID_TAKEN_FRAME);
 			conn.reject('id_taken', CloseCode.policyViolation, 'ID is taken');
 			return;
 		}
+		let peer = this.#peers.get(id);
 		if (peer === undefined) {
 			if (this.#peers.size >= this.#limits.peerjsConcurrentLimit) {
+				this.#registry.release(id, token);
 				this.#refuse(conn, 'server_full', PeerjsError.serverFull, CloseCode.tryAgainLater);
 				return;
 			}
@@ -153,13 +213,19 @@ export class PeerjsHub {
 			peer.lastSeen = Date.now();
 			if (previous.open) previous.ws.close(CloseCode.normal, 'replaced by a newer connection');
 		}
+		if (claim.result === 'reattached' && claim.previousRelay !== this.#bus.relayId) {
+			this.#bus.publish(relayChannel(claim.previousRelay), busMessage(BUS_DETACH, id, token));
+		}
 		const record = peer;
 		conn.ws.on('message', (data, isBinary) => this.#onMessage(record, conn, data, isBinary));
 		conn.ws.on('close', () => {
-			if (this.#peers.get(id)?.conn === conn) this.#peers.delete(id);
+			if (this.#peers.get(id)?.conn !== conn) return;
+			this.#peers.delete(id);
+			this.#registry.release(id, token);
 		});
 		conn.sendFrame(OPEN_FRAME);
 		this.#flush(record);
+		this.#bus.publish(ARRIVALS, busMessage(BUS_ARRIVED, this.#bus.relayId, id));
 	}
 
 	/** Stops the liveness check and drops every queued message. */
@@ -202,6 +268,7 @@ export class PeerjsHub {
 			case 'EXPIRE':
 				if (type === 'LEAVE' && message?.dst === undefined) {
 					this.#peers.delete(peer.id);
+					this.#registry.release(peer.id, peer.token);
 					conn.ws.close(CloseCode.normal, 'left');
 					return;
 				}
@@ -213,8 +280,9 @@ export class PeerjsHub {
 	}
 
 	/**
-	 * Sends `{type, src, dst, payload}` to `dst`, or queues it when `dst` is absent and `queue` is
-	 * set (`LEAVE` and `EXPIRE` for an absent peer are dropped, as `peer` does).
+	 * Sends `{type, src, dst, payload}` to `dst`: here, on the relay that holds it, or into the
+	 * queue when `dst` is absent and `queue` is set (`LEAVE` and `EXPIRE` for an absent peer are
+	 * dropped, as `peer` does).
 	 */
 	#route(peer: PeerRecord, type: string, dst: string, payload: unknown, queue: boolean): void {
 		const text = stringifyOrNull({ type, src: peer.id, dst, payload });
@@ -225,17 +293,79 @@ export class PeerjsHub {
 		const frame = encodeTextFrame(text);
 		const target = this.#peers.get(dst);
 		if (target !== undefined && target.conn.sendFrame(frame)) return;
-		if (queue) this.#enqueue(peer, dst, frame);
+		if (this.#bus.state !== 'up') {
+			if (queue) this.#enqueue(peer.id, dst, frame);
+			return;
+		}
+		void this.#registry.locate(dst).then((relay) => {
+			if (relay !== null && relay !== this.#bus.relayId) {
+				this.#forward(relay, peer.id, dst, frame);
+			} else if (queue) {
+				// Registered here meanwhile, or nowhere yet: as for a peer of this relay.
+				const local = this.#peers.get(dst);
+				if (local === undefined || !local.conn.sendFrame(frame)) this.#enqueue(peer.id, dst, frame);
+			}
+		});
 	}
 
-	#enqueue(peer: PeerRecord, dst: string, frame: Buffer): void {
+	/** Hands a frame for `dst` to the relay that holds it. */
+	#forward(relay: string, src: string, dst: string, frame: Buffer): void {
+		this.#bus.publish(relayChannel(relay), busMessage(BUS_FORWARD, src, dst, framePayload(frame)));
+	}
+
+	/** Sends `frame` to `id` here or on its relay; an absent peer does not get it. */
+	#deliver(id: string, frame: Buffer): void {
+		const local = this.#peers.get(id);
+		if (local !== undefined) {
+			local.conn.sendFrame(frame);
+			return;
+		}
+		if (this.#bus.state !== 'up') return;
+		void this.#registry.locate(id).then((relay) => {
+			if (relay !== null && relay !== this.#bus.relayId) this.#forward(relay, '', id, frame);
+		});
+	}
+
+	/** A message on this relay's channel: a frame for one of its peers, or an id that moved away. */
+	#onRelayMessage(body: Buffer): void {
+		if (body[0] === BUS_FORWARD) {
+			const [src, dst, payload] = busParts(body, 3);
+			if (src === undefined || dst === undefined || payload === undefined) return;
+			const frame = encodeTextFrame(payload);
+			const id = dst.toString('utf8');
+			const target = this.#peers.get(id);
+			if (target !== undefined && target.conn.sendFrame(frame)) return;
+			// It left this relay meanwhile: the message waits for it as for any absent peer.
+			if (src.length > 0) this.#enqueue(src.toString('utf8'), id, frame);
+		} else if (body[0] === BUS_DETACH) {
+			const [id, token] = busParts(body, 2).map((part) => part.toString('utf8'));
+			const peer = id === undefined ? undefined : this.#peers.get(id);
+			if (peer === undefined || peer.token !== token) return;
+			// The client re-attached on another relay, which holds the id now.
+			this.#peers.delete(peer.id);
+			if (peer.conn.open) peer.conn.ws.close(CloseCode.normal, 'moved to another relay');
+		}
+	}
+
+	/** An id registered on some relay: messages queued here for it go there. */
+	#onArrival(body: Buffer): void {
+		if (body[0] !== BUS_ARRIVED) return;
+		const [relay, id] = busParts(body, 2).map((part) => part.toString('utf8'));
+		if (relay === undefined || id === undefined || relay === this.#bus.relayId) return;
+		for (const message of this.#take(id)) this.#forward(relay, message.src, id, message.frame);
+	}
+
+	/** Keeps `frame` from `src` for the absent `dst`, for `peerjsExpireTimeoutMs`. */
+	#enqueue(src: string, dst: string, frame: Buffer): void {
 		let queue = this.#queues.get(dst);
 		if (
 			(queue?.messages.length ?? 0) >= MAX_QUEUED_PER_PEER ||
 			this.#queuedBytes + frame.length > MAX_QUEUED_BYTES
 		) {
-			peer.conn.reject('queue_full');
-			peer.conn.sendFrame(expireFrame(dst, peer.id));
+			const sender = this.#peers.get(src);
+			if (sender !== undefined) sender.conn.reject('queue_full');
+			else this.#stats.reject('peerjs', 'queue_full');
+			this.#deliver(src, expireFrame(dst, src));
 			return;
 		}
 		if (queue === undefined) {
@@ -244,7 +374,7 @@ export class PeerjsHub {
 			queue = { messages: [], timer };
 			this.#queues.set(dst, queue);
 		}
-		queue.messages.push({ src: peer.id, frame });
+		queue.messages.push({ src, frame });
 		this.#queuedMessages += 1;
 		this.#queuedBytes += frame.length;
 	}
@@ -270,18 +400,21 @@ export class PeerjsHub {
 		const senders = new Set(this.#take(dst).map((message) => message.src));
 		for (const src of senders) {
 			this.#stats.reject('peerjs', 'expired');
-			this.#peers.get(src)?.conn.sendFrame(expireFrame(dst, src));
+			this.#deliver(src, expireFrame(dst, src));
 		}
 	}
 
+	/** Drops the clients silent for longer than the alive timeout, and renews the others' claims. */
 	#dropSilent(): void {
 		const deadline = Date.now() - this.#limits.peerjsAliveTimeoutMs;
 		for (const [id, peer] of this.#peers) {
 			if (peer.lastSeen >= deadline) continue;
 			this.#peers.delete(id);
+			this.#registry.release(id, peer.token);
 			peer.conn.reject('keepalive_timeout');
 			peer.conn.ws.terminate();
 		}
+		this.#registry.refresh(this.#peers.values());
 	}
 }
 

@@ -7,6 +7,13 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import {
+	LocalBus,
+	LocalPeerRegistry,
+	RedisBackplane,
+	type Bus,
+	type PeerRegistry
+} from './backplane.js';
 import type { RelayConfig } from './config.js';
 import { CloseCode, Connection } from './connection.js';
 import { buildClientConfig, PEERJS_KEY, PEERJS_PATH, YJS_PATH } from './ice.js';
@@ -84,8 +91,16 @@ export function createRelay(config: RelayConfig): Relay {
 	const { limits } = config;
 	const stats = new RelayStats();
 	const site = new StaticSite(config.staticDir);
-	const yjs = new YjsHub(limits);
-	const peerjs = new PeerjsHub(stats, limits);
+	// With REDIS_URL, one backplane is both the bus and the PeerJS registry (signaling/README.md).
+	let bus: Bus = new LocalBus();
+	let registry: PeerRegistry = new LocalPeerRegistry();
+	if (config.redisUrl !== null) {
+		const backplane = new RedisBackplane(config.redisUrl, limits.peerjsAliveTimeoutMs);
+		bus = backplane;
+		registry = backplane;
+	}
+	const yjs = new YjsHub(limits, bus);
+	const peerjs = new PeerjsHub(stats, limits, bus, registry);
 	const connections = new Set<Connection>();
 	const connectionsPerIp = new Map<string, number>();
 	const startedAt = Date.now();
@@ -98,10 +113,11 @@ export function createRelay(config: RelayConfig): Relay {
 			connections: counts,
 			topics: yjs.topicCount,
 			peers: peerjs.peerCount,
-			queuedMessages: peerjs.queuedMessages
+			queuedMessages: peerjs.queuedMessages,
+			backplane: bus.state
 		};
 	};
-	const registry = createMetricsRegistry(stats, gauges);
+	const metrics = createMetricsRegistry(stats, gauges, bus.counts);
 
 	const securityHeaders = (): [string, string][] => [
 		['Content-Security-Policy', site.contentSecurityPolicy],
@@ -235,8 +251,8 @@ export function createRelay(config: RelayConfig): Relay {
 				);
 				return;
 			case '/metrics': {
-				const text = await registry.metrics();
-				res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+				const text = await metrics.metrics();
+				res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
 				res.end(req.method === 'HEAD' ? undefined : text);
 				return;
 			}
@@ -284,7 +300,7 @@ export function createRelay(config: RelayConfig): Relay {
 		clearTimeout(timer);
 		for (const conn of connections) conn.ws.terminate();
 		server.closeAllConnections();
-		await closed;
+		await Promise.all([closed, bus.close()]);
 	};
 
 	return {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BusCounts, type BackplaneState } from './backplane.js';
 
 /** The relay's two WebSocket protocols, used as the `protocol` metric label. */
 export type Protocol = 'yjs' | 'peerjs';
@@ -44,6 +45,8 @@ export interface RelayGauges {
 	peers: number;
 	/** PeerJS messages waiting for an absent peer. */
 	queuedMessages: number;
+	/** `local` without `REDIS_URL`; `up` or `down` in a cluster. */
+	backplane: BackplaneState;
 }
 
 /** Counters shared by the relay's parts; {@link createMetricsRegistry} exposes them. */
@@ -79,7 +82,11 @@ const PROTOCOLS: readonly Protocol[] = ['yjs', 'peerjs'];
  *
  * @param gauges called on every scrape for the current sizes.
  */
-export function createMetricsRegistry(stats: RelayStats, gauges: () => RelayGauges): Registry {
+export function createMetricsRegistry(
+	stats: RelayStats,
+	gauges: () => RelayGauges,
+	backplane: BusCounts = new BusCounts()
+): Registry {
 	const registry = new Registry();
 	collectDefaultMetrics({ register: registry });
 	const registers = [registry];
@@ -156,5 +163,33 @@ export function createMetricsRegistry(stats: RelayStats, gauges: () => RelayGaug
 			}
 		}
 	});
+	new Gauge({
+		name: 'confer_relay_backplane_up',
+		help: 'Whether the Redis backplane is reachable (1) or not (0); absent for a relay on its own.',
+		registers,
+		collect() {
+			const state = gauges().backplane;
+			this.reset();
+			if (state !== 'local') this.set(state === 'up' ? 1 : 0);
+		}
+	});
+	new Counter({
+		name: 'confer_relay_backplane_messages_total',
+		help: 'Messages between relays through the backplane, by direction.',
+		labelNames: ['direction'],
+		registers,
+		collect() {
+			this.reset();
+			this.inc({ direction: 'in' }, backplane.messagesIn);
+			this.inc({ direction: 'out' }, backplane.messagesOut);
+		}
+	});
+	const latency = new Histogram({
+		name: 'confer_relay_backplane_latency_seconds',
+		help: "Time from a publish on one relay to its arrival on this one (by the senders' clocks).",
+		buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+		registers
+	});
+	backplane.observeLatency = (seconds) => latency.observe(seconds);
 	return registry;
 }

@@ -8,6 +8,12 @@
 // 2. Idle memory: IDLE_CONNECTIONS connections, each subscribed to one topic; resident memory
 //    (/proc/<pid>/status VmRSS) growth per connection.
 // Both servers run as child processes on 127.0.0.1. Bounded: about a minute in total.
+//
+// With `--cluster` (`npm run bench:relay -- --cluster`), the same fan-out load against one Confer
+// relay alone and against three relays sharing a Redis (Debian's redis-server, started here on a
+// free loopback port, no persistence), clients spread over the three as a load balancer would:
+// delivered messages per second, CPU per delivered message (every relay and Redis counted) and
+// p50/p99 latency, in the same run.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
@@ -27,7 +33,8 @@ const CLOCK_TICKS =
 	Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /**
- * @typedef {{ name: string, pid: number, url: string, stop: () => Promise<void> }} Server
+ * @typedef {{ name: string, pid: number, url: string, pids: number[], urls: string[],
+ *   stop: () => Promise<void> }} Server
  * @typedef {{ cpuUsPerMessage: number, delivered: number, p50Ms: number, p99Ms: number,
  *   userUsPerMessage: number, serverCpuMs: number, rssPerConnectionKiB: number, idleConnections: number }} Result
  */
@@ -45,6 +52,17 @@ function cpuMs(pid) {
 		user: (Number(fields[11]) * 1000) / CLOCK_TICKS,
 		system: (Number(fields[12]) * 1000) / CLOCK_TICKS
 	};
+}
+
+/**
+ * CPU time so far of several processes together, ms.
+ * @param {number[]} pids
+ */
+function totalCpuMs(pids) {
+	return pids.map(cpuMs).reduce((sum, cpu) => ({
+		user: sum.user + cpu.user,
+		system: sum.system + cpu.system
+	}));
 }
 
 /**
@@ -84,6 +102,8 @@ function startServer(name, args, env, ready) {
 				name,
 				pid,
 				url,
+				pids: [pid],
+				urls: [url],
 				stop: async () => {
 					child.kill('SIGKILL');
 					await exited;
@@ -158,17 +178,21 @@ function open(url) {
 }
 
 /**
- * Opens `count` connections, `parallel` handshakes at a time, each subscribed to `topicOf(i)`.
- * @param {string} url
+ * Opens `count` connections, `parallel` handshakes at a time, each subscribed to `topicOf(i)`;
+ * connection `i` goes to `urls[i % urls.length]` (round robin, as a load balancer without
+ * stickiness).
+ * @param {string[]} urls
  * @param {number} count
  * @param {(index: number) => string} topicOf
  */
-async function openMany(url, count, topicOf, parallel = 100) {
+async function openMany(urls, count, topicOf, parallel = 100) {
 	/** @type {WebSocket[]} */
 	const sockets = [];
 	for (let start = 0; start < count; start += parallel) {
 		const batch = await Promise.all(
-			Array.from({ length: Math.min(parallel, count - start) }, () => open(url))
+			Array.from({ length: Math.min(parallel, count - start) }, (_, offset) =>
+				open(/** @type {string} */ (urls[(start + offset) % urls.length]))
+			)
 		);
 		batch.forEach((socket, offset) => {
 			socket.send(JSON.stringify({ type: 'subscribe', topics: [topicOf(start + offset)] }));
@@ -210,7 +234,9 @@ function percentile(values, quantile) {
  */
 async function fanOut(server) {
 	const topicOf = (/** @type {number} */ index) => `bench-room-${Math.floor(index / SUBSCRIBERS)}`;
-	const sockets = await openMany(server.url, ROOMS * SUBSCRIBERS, topicOf);
+	const sockets = await openMany(server.urls, ROOMS * SUBSCRIBERS, topicOf);
+	// Subscriptions reach the other relays of a cluster before the load starts.
+	await delay(server.urls.length > 1 ? 500 : 0);
 	const latencies = new Float64Array(
 		Math.ceil(ROOMS * SUBSCRIBERS * RATE * (MEASURE_MS / 1000) * 1.2)
 	);
@@ -237,9 +263,9 @@ async function fanOut(server) {
 	});
 	await delay(WARMUP_MS);
 	measuring = true;
-	const cpuBefore = cpuMs(server.pid);
+	const cpuBefore = totalCpuMs(server.pids);
 	await delay(MEASURE_MS);
-	const cpuAfter = cpuMs(server.pid);
+	const cpuAfter = totalCpuMs(server.pids);
 	const userCpuMs = cpuAfter.user - cpuBefore.user;
 	const serverCpuMs = userCpuMs + cpuAfter.system - cpuBefore.system;
 	measuring = false;
@@ -264,7 +290,7 @@ async function idleMemory(server, count) {
 	await delay(SETTLE_MS);
 	const before = rssKiB(server.pid);
 	const sockets = await openMany(
-		server.url,
+		[server.url],
 		count,
 		(index) => `idle-room-${Math.floor(index / 8)}`
 	);
@@ -276,12 +302,26 @@ async function idleMemory(server, count) {
 }
 
 /**
- * Runs the fan-out rounds (servers in turns) and the idle-memory phase for each server.
- * @param {(() => Promise<Server>)[]} starters
- * @param {number} idleConnections
- * @returns {Promise<Result[]>}
+ * Every round's latencies together, sorted ascending.
+ * @param {Awaited<ReturnType<typeof fanOut>>[]} runs
  */
-async function measure(starters, idleConnections) {
+function allLatencies(runs) {
+	const all = new Float64Array(runs.reduce((sum, run) => sum + run.latencies.length, 0));
+	let offset = 0;
+	for (const run of runs) {
+		all.set(run.latencies, offset);
+		offset += run.latencies.length;
+	}
+	return all.sort();
+}
+
+/**
+ * Runs ROUNDS fan-out rounds per server, the servers taken in turns (so that background load hits
+ * all alike), each started fresh and stopped after its round.
+ * @param {(() => Promise<Server>)[]} starters
+ * @returns {Promise<Awaited<ReturnType<typeof fanOut>>[][]>} each server's rounds
+ */
+async function fanOutRounds(starters) {
 	const rounds = starters.map(() => /** @type {Awaited<ReturnType<typeof fanOut>>[]} */ ([]));
 	for (let round = 0; round < ROUNDS; round++) {
 		for (let turn = 0; turn < starters.length; turn++) {
@@ -294,19 +334,24 @@ async function measure(starters, idleConnections) {
 			}
 		}
 	}
+	return rounds;
+}
+
+/**
+ * Runs the fan-out rounds (servers in turns) and the idle-memory phase for each server.
+ * @param {(() => Promise<Server>)[]} starters
+ * @param {number} idleConnections
+ * @returns {Promise<Result[]>}
+ */
+async function measure(starters, idleConnections) {
+	const rounds = await fanOutRounds(starters);
 	/** @type {Result[]} */
 	const results = [];
 	for (const [index, start] of starters.entries()) {
 		const server = await start();
 		try {
 			const runs = rounds[index] ?? [];
-			const all = new Float64Array(runs.reduce((sum, run) => sum + run.latencies.length, 0));
-			let offset = 0;
-			for (const run of runs) {
-				all.set(run.latencies, offset);
-				offset += run.latencies.length;
-			}
-			all.sort();
+			const all = allLatencies(runs);
 			results.push({
 				delivered: median(runs.map((run) => run.delivered)),
 				serverCpuMs: median(runs.map((run) => run.serverCpuMs)),
@@ -335,6 +380,110 @@ function idleConnectionCount() {
 		return Math.max(100, limit - 200);
 	}
 	return IDLE_CONNECTIONS;
+}
+
+/** `redis-server` on a free loopback port, without persistence. */
+async function startRedis() {
+	const port = await freePort();
+	const child = spawn(
+		'redis-server',
+		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+		{ stdio: 'ignore' }
+	);
+	const exited = new Promise((done) => child.once('exit', done));
+	for (let attempt = 0; ; attempt++) {
+		try {
+			execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
+			break;
+		} catch {
+			if (attempt > 100) throw new Error('redis-server did not start');
+			await delay(50);
+		}
+	}
+	return {
+		url: `redis://127.0.0.1:${port}`,
+		pid: /** @type {number} */ (child.pid),
+		stop: async () => {
+			child.kill('SIGKILL');
+			await exited;
+		}
+	};
+}
+
+/**
+ * Three Confer relays on one Redis, as one {@link Server}: every relay's and Redis's CPU counted.
+ * @returns {Promise<Server>}
+ */
+async function startCluster() {
+	const redis = await startRedis();
+	const relays = [];
+	for (let i = 0; i < 3; i++) {
+		relays.push(
+			await startServer(
+				`confer relay ${i + 1}`,
+				['signaling/dist/main.js'],
+				{ HOST: '127.0.0.1', PORT: '0', REDIS_URL: redis.url },
+				(output) => {
+					if (!output.includes('joined the cluster')) return null;
+					const match = /listening on http:\/\/(\S+?)\/?\s/.exec(output);
+					return match ? `ws://${match[1]}/yjs` : null;
+				}
+			)
+		);
+	}
+	return {
+		name: 'three relays + Redis',
+		pid: /** @type {number} */ (relays[0]?.pid),
+		url: /** @type {string} */ (relays[0]?.url),
+		pids: [...relays.map((relay) => relay.pid), redis.pid],
+		urls: relays.map((relay) => relay.url),
+		stop: async () => {
+			await Promise.all(relays.map((relay) => relay.stop()));
+			await redis.stop();
+		}
+	};
+}
+
+/** `--cluster`: the fan-out load against one relay and against three relays with Redis. */
+async function clusterBench() {
+	console.log(
+		`Fan-out: ${ROOMS} rooms × ${SUBSCRIBERS} subscribers (spread over the relays in turn), one ` +
+			`publisher per room, ${MESSAGE_BYTES}-byte publishes at ${RATE}/s; ${ROUNDS} rounds each of ` +
+			`${MEASURE_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up. Node ${process.version}.`
+	);
+	const starters = [startConfer, startCluster];
+	const rounds = await fanOutRounds(starters);
+	const summary = rounds.map((runs) => {
+		const all = allLatencies(runs);
+		return {
+			perSecond: median(runs.map((run) => run.delivered / (MEASURE_MS / 1000))),
+			cpuUs: median(runs.map((run) => (run.serverCpuMs * 1000) / run.delivered)),
+			p50: percentile(all, 0.5),
+			p99: percentile(all, 0.99)
+		};
+	});
+	const [one, three] = summary;
+	if (!one || !three) throw new Error('no results');
+	/** @type {[string, (r: typeof one) => number, number][]} */
+	const clusterRows = [
+		['delivered messages per second (median)', (r) => r.perSecond, 0],
+		['CPU per delivered message, relays + Redis (median), µs', (r) => r.cpuUs, 2],
+		['delivery latency p50, ms', (r) => r.p50, 2],
+		['delivery latency p99, ms', (r) => r.p99, 2]
+	];
+	console.table(
+		clusterRows.map(([label, value, decimals]) => ({
+			metric: label,
+			'one relay': value(one).toFixed(decimals),
+			'three relays + Redis': value(three).toFixed(decimals),
+			'three / one': (value(three) / value(one)).toFixed(2)
+		}))
+	);
+}
+
+if (process.argv.includes('--cluster')) {
+	await clusterBench();
+	process.exit(0);
 }
 
 const idleConnections = idleConnectionCount();

@@ -21,6 +21,7 @@ describe('configuration', () => {
 		expect(config.iceTransportPolicy).toBe('all');
 		expect(config.roomVideoCap).toBe(12);
 		expect(config.allowedOrigins).toBeNull();
+		expect(config.redisUrl).toBeNull();
 		expect(config.limits).toEqual(DEFAULT_LIMITS);
 		expect(config.limits.maxConnectionsPerIp).toBeGreaterThanOrEqual(64);
 		expect(config.limits.messageRate).toBeGreaterThanOrEqual(100);
@@ -38,8 +39,10 @@ describe('configuration', () => {
 			ICE_TRANSPORT_POLICY: 'relay',
 			ALLOWED_ORIGINS: 'https://meet.example.org, http://localhost:5173/',
 			MESSAGE_RATE: '500',
-			TRUST_PROXY: 'true'
+			TRUST_PROXY: 'true',
+			REDIS_URL: 'redis://127.0.0.1:6379'
 		});
+		expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
 		expect(config.stunUrls).toEqual(['stun:stun.example.org:3478', 'stuns:stun.example.org:5349']);
 		expect(config.turnUrls).toHaveLength(2);
 		expect(config.allowedOrigins).toEqual(['https://meet.example.org', 'http://localhost:5173']);
@@ -57,7 +60,9 @@ describe('configuration', () => {
 		[{ ICE_TRANSPORT_POLICY: 'none' }, /ICE_TRANSPORT_POLICY/],
 		[{ ICE_TRANSPORT_POLICY: 'relay' }, /TURN_URLS/],
 		[{ ALLOWED_ORIGINS: 'ftp://x.org' }, /ALLOWED_ORIGINS/],
-		[{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY/]
+		[{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY/],
+		[{ REDIS_URL: 'localhost:6379' }, /REDIS_URL/],
+		[{ REDIS_URL: 'http://redis.example.org' }, /REDIS_URL/]
 	])('rejects %o', (env, message) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		expect(() => loadConfig(env)).toThrow(message);

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRelay, loadConfig, type Env, type Relay } from '../../signaling/src/index.js';
 import { WebSocket, type ClientOptions } from 'ws';
+import { freePort, waitForTcp } from '../e2e/support/net.js';
 
 /** The policy in the fixture's `<meta http-equiv="content-security-policy">`. */
 export const FIXTURE_POLICY =
@@ -175,4 +178,50 @@ export async function until(condition: () => boolean, timeoutMs = 3000): Promise
 		if (Date.now() > deadline) throw new Error('condition not met in time');
 		await delay(20);
 	}
+}
+
+export { startRedis, type TestRedis } from '../e2e/support/redis.js';
+
+/** A relay in a child process (so that it can be killed), as `node signaling/dist/main.js`. */
+export interface RelayProcess {
+	http: string;
+	ws: string;
+	/** Everything it printed. */
+	output(): string;
+	/** SIGKILL: no goodbye to its clients or to Redis. */
+	kill(): Promise<void>;
+	/** SIGTERM, then waits for the exit. */
+	stop(): Promise<void>;
+}
+
+/** Starts `signaling/dist/main.js` (built by `npm run build -w signaling`) with `env` on a free port. */
+export async function startRelayProcess(env: Env = {}): Promise<RelayProcess> {
+	const port = await freePort();
+	const main = fileURLToPath(new URL('../../signaling/dist/main.js', import.meta.url));
+	const child = spawn(process.execPath, [main], {
+		env: {
+			...process.env,
+			HOST: '127.0.0.1',
+			PORT: String(port),
+			STATIC_DIR: (fixtureSite ??= createFixtureSite()),
+			...env
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	const exited = once(child, 'exit');
+	await waitForTcp('127.0.0.1', port);
+	const end = async (signal: NodeJS.Signals) => {
+		if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+		await exited;
+	};
+	return {
+		http: `http://127.0.0.1:${port}`,
+		ws: `ws://127.0.0.1:${port}`,
+		output: () => output,
+		kill: () => end('SIGKILL'),
+		stop: () => end('SIGTERM')
+	};
 }

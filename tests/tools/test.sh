@@ -6,13 +6,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
-# Debian packages the end-to-end tests need, by the binary that proves each is there.
+# Debian packages the relay and end-to-end tests need, by the binary that proves each is there
+# (redis-server: the relay cluster's tests start their own, on a free loopback port).
 missing=()
 if [[ -z "${CHROMIUM_PATH:-}" || ! -x "${CHROMIUM_PATH:-}" ]]; then
 	command -v chromium >/dev/null || missing+=(chromium)
 fi
 command -v turnserver >/dev/null || missing+=(coturn)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+command -v redis-server >/dev/null || missing+=(redis-server)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
 

@@ -4,5 +4,6 @@ export * from './participant.js';
 export * from './media.js';
 export * from './coturn.js';
 export * from './relay.js';
+export * from './redis.js';
 export * from './axe.js';
 export { freePort, waitForTcp } from './net.js';
