@@ -227,6 +227,10 @@ export class RedisBackplane implements Bus, PeerRegistry {
 		};
 		this.#commands = createClient(options);
 		this.#subscriber = createClient(options);
+		// Not there at start either: said once, as for an outage later.
+		setTimeout(() => {
+			if (this.#state !== 'up') this.#tellDown();
+		}, 2000).unref();
 		for (const client of [this.#commands, this.#subscriber]) {
 			client.on('error', () => this.#update());
 			client.on('ready', () => this.#update());
@@ -249,25 +253,31 @@ export class RedisBackplane implements Bus, PeerRegistry {
 		const up = this.#commands.isReady && this.#subscriber.isReady;
 		const state: BackplaneState = up ? 'up' : 'down';
 		if (state === this.#state) return;
-		const before = this.#state;
 		this.#state = state;
 		if (state === 'down') {
-			this.#log(
-				"Confer relay: Redis is unreachable; serving this relay's clients alone until it returns"
-			);
+			this.#tellDown();
 		} else {
 			this.#log(
-				before === 'down' && this.#everUp
+				this.#toldDown
 					? 'Confer relay: Redis is back; rejoined the cluster'
 					: 'Confer relay: joined the cluster through Redis'
 			);
-			this.#everUp = true;
+			this.#toldDown = false;
 			this.#restoreClaims();
 		}
 		for (const listener of this.#listeners) listener(state);
 	}
 
-	#everUp = false;
+	/** Whether the current outage was logged: once per outage. */
+	#toldDown = false;
+
+	#tellDown(): void {
+		if (this.#toldDown || this.#closed) return;
+		this.#toldDown = true;
+		this.#log(
+			"Confer relay: Redis is unreachable; serving this relay's clients alone until it returns"
+		);
+	}
 
 	subscribe(channel: string, handler: BusHandler): void {
 		if (this.#handlers.has(channel)) {
